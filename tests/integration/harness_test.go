@@ -1,0 +1,184 @@
+//go:build integration
+
+// Package integration drives the built collection through a real
+// ansible-playbook (Debian's ansible-core) and, for the OpenStack modules,
+// the real services that tests/services/up.sh starts on 127.0.0.1.
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// repoRoot is the checkout the tests run from.
+var repoRoot = func() string {
+	wd, _ := os.Getwd()
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}()
+
+// collectionsPath is a throwaway collections path holding the built tarball,
+// installed once per test binary by TestMain.
+var collectionsPath string
+
+func TestMain(m *testing.M) {
+	code, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration setup:", err)
+		os.Exit(1)
+	}
+	if code == 0 {
+		code = m.Run()
+	}
+	os.RemoveAll(collectionsPath)
+	os.Exit(code)
+}
+
+func setup() (int, error) {
+	tarballs, _ := filepath.Glob(filepath.Join(repoRoot, "build", "metalkit-baremetal-*.tar.gz"))
+	if len(tarballs) != 1 {
+		return 1, fmt.Errorf("want exactly one build/metalkit-baremetal-*.tar.gz (run `make collection`), found %d", len(tarballs))
+	}
+	dir, err := os.MkdirTemp("", "metalkit-collections-")
+	if err != nil {
+		return 1, err
+	}
+	collectionsPath = dir
+	out, err := exec.Command("ansible-galaxy", "collection", "install", "--force", "-p", dir, tarballs[0]).CombinedOutput()
+	if err != nil {
+		return 1, fmt.Errorf("ansible-galaxy collection install: %v\n%s", err, out)
+	}
+	return 0, nil
+}
+
+// TaskResult is one task's result on localhost, as the json callback reports it.
+type TaskResult struct {
+	Name   string
+	Result map[string]any
+}
+
+// Changed and Failed read the booleans Ansible reported.
+func (r TaskResult) Changed() bool { b, _ := r.Result["changed"].(bool); return b }
+func (r TaskResult) Failed() bool  { b, _ := r.Result["failed"].(bool); return b }
+func (r TaskResult) Msg() string   { s, _ := r.Result["msg"].(string); return s }
+
+// PlaybookRun is the outcome of one ansible-playbook run.
+type PlaybookRun struct {
+	ExitCode int
+	Stdout   string // the json callback's document
+	Stderr   string
+	Tasks    []TaskResult
+	Stats    map[string]any // stats for localhost: ok, changed, failures, ...
+}
+
+// Task returns the result of the task with that name, failing the test if absent.
+func (p *PlaybookRun) Task(t *testing.T, name string) TaskResult {
+	t.Helper()
+	for _, tr := range p.Tasks {
+		if tr.Name == name {
+			return tr
+		}
+	}
+	names := make([]string, 0, len(p.Tasks))
+	for _, tr := range p.Tasks {
+		names = append(names, tr.Name)
+	}
+	t.Fatalf("no task %q in run; tasks: %v\nstderr: %s", name, names, p.Stderr)
+	return TaskResult{}
+}
+
+// ChangedCount is how many tasks reported changed.
+func (p *PlaybookRun) ChangedCount() int {
+	n, _ := p.Stats["changed"].(float64)
+	return int(n)
+}
+
+// Output is everything the run printed, for secret-leak assertions.
+func (p *PlaybookRun) Output() string { return p.Stdout + "\n" + p.Stderr }
+
+// RunPlaybook writes the playbook text to a temp dir and runs it on
+// localhost with the json callback. extra are more ansible-playbook flags
+// (e.g. --check, --diff, -e ...). Environment entries in env are added.
+func RunPlaybook(t *testing.T, playbook string, env []string, extra ...string) *PlaybookRun {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "play.yml")
+	if err := os.WriteFile(path, []byte(playbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return RunPlaybookFile(t, path, env, extra...)
+}
+
+// RunPlaybookFile runs an existing playbook file (e.g. from playbooks/).
+func RunPlaybookFile(t *testing.T, path string, env []string, extra ...string) *PlaybookRun {
+	t.Helper()
+	args := append([]string{"-i", "localhost,", "-c", "local",
+		"-e", "ansible_python_interpreter=/usr/bin/python3", path}, extra...)
+	cmd := exec.Command("ansible-playbook", args...)
+	cmd.Dir = filepath.Dir(path)
+	cmd.Env = append(os.Environ(),
+		"ANSIBLE_COLLECTIONS_PATH="+collectionsPath,
+		"ANSIBLE_STDOUT_CALLBACK=json",
+		"ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_RETRY_FILES_ENABLED=0",
+		"ANSIBLE_LOCALHOST_WARNING=0",
+		"ANSIBLE_INVENTORY_UNPARSED_WARNING=0",
+	)
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	run := &PlaybookRun{Stdout: stdout.String(), Stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		run.ExitCode = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("ansible-playbook: %v", err)
+	}
+	var doc struct {
+		Plays []struct {
+			Tasks []struct {
+				Task  struct{ Name string } `json:"task"`
+				Hosts map[string]map[string]any
+			}
+		}
+		Stats map[string]map[string]any
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatalf("ansible-playbook output is not the json callback's document: %v\nstdout: %.2000s\nstderr: %.2000s", err, stdout.String(), stderr.String())
+	}
+	for _, play := range doc.Plays {
+		for _, task := range play.Tasks {
+			run.Tasks = append(run.Tasks, TaskResult{Name: task.Task.Name, Result: task.Hosts["localhost"]})
+		}
+	}
+	run.Stats = doc.Stats["localhost"]
+	return run
+}
+
+// AssertNoSecret fails the test when any sentinel appears in what the run printed.
+func AssertNoSecret(t *testing.T, run *PlaybookRun, sentinels ...string) {
+	t.Helper()
+	out := run.Output()
+	for _, s := range sentinels {
+		if i := strings.Index(out, s); i >= 0 {
+			lo, hi := max(0, i-200), min(len(out), i+len(s)+200)
+			t.Errorf("secret sentinel %q leaked into ansible-playbook output: ...%s...", s, out[lo:hi])
+		}
+	}
+}
+
+// sortedKeys is a small helper for readable failure messages.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
