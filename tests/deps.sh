@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, benchmarks and demo need, once.
 # Idempotent and quick when everything is there. The OpenStack services
-# install their own packages (tests/services/up.sh).
+# install their own packages (tests/services/up.sh). `ignition` brings
+# Debian's ignition-validate, an independent check of rendered configs.
 set -euo pipefail
-pkgs=(ansible ansible-core qemu-utils python3-openstackclient python3-ironicclient zstd xz-utils curl)
+pkgs=(ansible ansible-core ignition qemu-utils python3-openstackclient python3-ironicclient zstd xz-utils curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
