@@ -1,0 +1,139 @@
+# Shared helpers for tests/services/*.sh (sourced, never executed).
+# Everything a service needs lives under $SERVICES_DIR/<service>/: config, sqlite, logs, <name>.pid.
+
+# Debian's interpreter, always: a pyenv/venv python3 first on PATH cannot import the Debian packages.
+PY=/usr/bin/python3
+HERE=${HERE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+SERVICES_DIR=${SERVICES_DIR:-$REPO_ROOT/build/services}
+mkdir -p "$SERVICES_DIR"
+SERVICES_DIR=$(cd "$SERVICES_DIR" && pwd)
+export SERVICES_DIR
+
+# Credentials and ports (override from the environment; the defaults are what README.md documents).
+ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin}
+SERVICE_PASSWORD=${SERVICE_PASSWORD:-secret}
+BMC_USER=${BMC_USER:-admin}
+BMC_PASSWORD=${BMC_PASSWORD:-password}
+BMC_PORTS=${BMC_PORTS:-6230 6231 6232 6233}
+KEYSTONE_URL=http://127.0.0.1:5000
+IRONIC_PORT=6385 GLANCE_PORT=9292
+STANDALONE_IRONIC_PORT=${STANDALONE_IRONIC_PORT:-6388} STANDALONE_GLANCE_PORT=${STANDALONE_GLANCE_PORT:-9293}
+PLACEMENT_PORT=8778 NOVA_PORT=8774 NEUTRON_PORT=9696 RABBIT_PORT=5672 EPMD_PORT=4369 RABBIT_DIST_PORT=25672
+
+log() { printf '[services %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf '[services %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# ---------------------------------------------------------------- packages
+# apt_ensure PKG... : install only what is missing; never prompts; waits for another apt/dpkg to finish.
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+dpkg_busy() {
+  # fuser is not always there; ask the kernel who holds the lock files open
+  local f
+  for f in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock; do
+    [ -e "$f" ] || continue
+    if command -v fuser >/dev/null 2>&1; then fuser "$f" >/dev/null 2>&1 && return 0
+    else ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q " -> $f\$" && return 0; fi
+  done
+  return 1
+}
+wait_dpkg() {
+  local t0; t0=$(date +%s)
+  while dpkg_busy; do
+    [ $(( $(date +%s) - t0 )) -gt 1800 ] && die "dpkg/apt lock still held after 30 min"
+    [ $(( ($(date +%s) - t0) % 30 )) -eq 0 ] && log "waiting for another apt/dpkg to release its lock"
+    sleep 1
+  done
+}
+apt_run() { # apt-get ARGS... with the lock waited for; retried once if we lost a race for the lock
+  local i
+  for i in 1 2 3 4 5 6; do
+    wait_dpkg
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@" && return 0
+    dpkg_busy || return 1
+  done
+  return 1
+}
+APT_UPDATED=0
+apt_ensure() {
+  local missing=() p policy_tmp=0
+  for p in "$@"; do installed "$p" || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]} (log: $SERVICES_DIR/apt.log)"
+  echo "dbconfig-common dbconfig-common/dbconfig-install boolean false" | debconf-set-selections
+  # no systemd/init here: a postinst must not try to start daemons (rabbitmq-server would)
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; policy_tmp=1; fi
+  local ok=0
+  if ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || { APT_UPDATED=1; apt_run update -qq >>"$SERVICES_DIR/apt.log" 2>&1; }; then
+    apt_run install -y -q --no-install-recommends "${missing[@]}" >>"$SERVICES_DIR/apt.log" 2>&1 && ok=1
+  fi
+  if [ $ok = 0 ] && [ $APT_UPDATED = 0 ]; then   # stale lists: refresh once, retry
+    APT_UPDATED=1
+    apt_run update -qq >>"$SERVICES_DIR/apt.log" 2>&1 && apt_run install -y -q --no-install-recommends "${missing[@]}" >>"$SERVICES_DIR/apt.log" 2>&1 && ok=1
+  fi
+  [ $policy_tmp = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ $ok = 1 ] || { tail -n 20 "$SERVICES_DIR/apt.log" >&2; die "apt-get install ${missing[*]} failed"; }
+}
+
+# ---------------------------------------------------------------- processes
+# A pid file holds one pid; <name>.pid.start holds its start time (field 22 of /proc/PID/stat) so a
+# recycled pid is never mistaken for ours (and never killed by down.sh).
+starttime() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
+alive() { # PIDFILE
+  local p st
+  [ -s "$1" ] || return 1
+  p=$(cat "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
+  [ -s "$1.start" ] || return 0
+  st=$(starttime "$p"); [ "$st" = "$(cat "$1.start")" ]
+}
+pid_of() { cat "$1" 2>/dev/null; }
+# start_bg PIDFILE LOGFILE CMD... : start CMD in its own session (process group = pid), record pid + start time
+start_bg() {
+  local pidfile=$1 logf=$2 p; shift 2
+  setsid "$@" >>"$logf" 2>&1 < /dev/null &
+  p=$!
+  echo "$p" > "$pidfile"
+  starttime "$p" > "$pidfile.start" || true
+}
+# fail SERVICE LOG... : print the tail of the logs and exit non-zero
+fail() {
+  local svc=$1 f; shift
+  for f in "$@"; do [ -f "$f" ] && { echo "---- tail of $f" >&2; tail -n 40 "$f" >&2; }; done
+  die "$svc failed to start (logs above)"
+}
+# wait_http URL TIMEOUT_S PIDFILE : until URL answers with an HTTP status < 500
+wait_http() {
+  local url=$1 timeout=$2 pidfile=${3:-} t0 code
+  t0=$(ms)
+  while :; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
+    if [ "$code" != 000 ] && [ "$code" -lt 500 ]; then
+      log "$url answered HTTP $code after $(( $(ms) - t0 )) ms"; return 0
+    fi
+    if [ -n "$pidfile" ] && ! alive "$pidfile"; then echo "process of $pidfile died" >&2; return 1; fi
+    if [ $(( $(ms) - t0 )) -gt $(( timeout * 1000 )) ]; then echo "timeout after ${timeout}s waiting for $url" >&2; return 1; fi
+    sleep 0.2
+  done
+}
+http_up() { local c; c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true); [ "$c" != 000 ] && [ "$c" -lt 500 ]; }
+tcp_up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# sqlite in WAL mode: otherwise concurrent writers get 500 "(sqlite3.OperationalError) database is locked"
+wal() { $PY -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL')" "$1"; }
+
+# authsec SECTION USER : keystone password auth block for a service user in project 'service'
+authsec() {
+cat <<S
+
+[$1]
+auth_url = $KEYSTONE_URL
+auth_type = password
+username = $2
+password = $SERVICE_PASSWORD
+user_domain_name = Default
+project_name = service
+project_domain_name = Default
+region_name = RegionOne
+S
+}
