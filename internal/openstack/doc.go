@@ -1,0 +1,17 @@
+// Package openstack turns connection options into gophercloud service
+// clients, the way openstacksdk (and so openstack.cloud) resolves them:
+// explicit options over OS_* environment variables over clouds.yaml (plus
+// secure.yaml).
+//
+// On top of gophercloud it adds what every module needs and gophercloud
+// leaves out: auth_type none and http_basic (standalone Ironic/Glance),
+// *_endpoint_override, regions, re-authentication on token expiry, HTTP
+// transport timeouts, microversions negotiated once per process, a bounded
+// jittered retry of transient failures (409 conflicts, 503, connection
+// refused/reset) inside the task's time budget, waiters that stop on failure
+// states, and error messages that carry the service's own words and never a
+// secret.
+//
+// It knows nothing of Ansible: internal/cloudopts maps module options onto
+// Options.
+package openstack

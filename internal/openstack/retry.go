@@ -1,0 +1,141 @@
+package openstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+)
+
+// RetriesExhaustedError wraps the last transient failure when the retry
+// policy or the time budget ran out.
+type RetriesExhaustedError struct {
+	Err      error
+	Attempts uint
+	// Reason says which bound stopped the retries.
+	Reason string
+}
+
+func (e *RetriesExhaustedError) Error() string {
+	return fmt.Sprintf("%v (gave up after %d attempts: %s)", e.Err, e.Attempts, e.Reason)
+}
+
+func (e *RetriesExhaustedError) Unwrap() error { return e.Err }
+
+// permanentConflict matches 409s that no wait will cure (Ironic
+// DuplicateName, MACAlreadyExists, NodeAssociated; Glance duplicate image).
+var permanentConflict = regexp.MustCompile(`(?i)already exists|duplicate|already associated|is associated with|already in use`)
+
+// retrier is the ProviderClient.RetryFunc: transient failures are retried
+// with equal-jitter exponential backoff, within MaxAttempts and before the
+// earliest of the context deadline and the task budget.
+type retrier struct {
+	policy RetryPolicy
+	budget time.Time // zero: no task budget
+}
+
+func (r *retrier) retry(ctx context.Context, method, url string, opts *gophercloud.RequestOpts, err error, failCount uint) error {
+	why, ok := transient(method, err)
+	if !ok {
+		return err
+	}
+	if failCount >= uint(r.policy.MaxAttempts) {
+		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: "attempt limit reached"}
+	}
+	if opts != nil && opts.RawBody != nil {
+		// A streamed body can be sent again only if it rewinds.
+		s, ok := opts.RawBody.(io.Seeker)
+		if !ok {
+			return err
+		}
+		if _, serr := s.Seek(0, io.SeekStart); serr != nil {
+			return err
+		}
+	}
+	delay := r.backoff(failCount, err)
+	deadline := r.budget
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	if !deadline.IsZero() && time.Now().Add(delay).After(deadline) {
+		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: "time budget spent"}
+	}
+	slog.Debug("openstack: retrying", "method", method, "url", url, "reason", why, "attempt", failCount, "delay", delay)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: ctx.Err().Error()}
+	case <-t.C:
+		return nil
+	}
+}
+
+// backoff is equal jitter: half the exponential step fixed, half random, so
+// parallel workers hitting the same locked node spread out; a Retry-After
+// header lengthens it (up to MaxDelay).
+func (r *retrier) backoff(failCount uint, err error) time.Duration {
+	step := r.policy.BaseDelay
+	for i := uint(1); i < failCount && step < r.policy.MaxDelay; i++ {
+		step *= 2
+	}
+	step = min(step, r.policy.MaxDelay)
+	d := step/2 + time.Duration(rand.Int64N(int64(step/2)+1))
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) && code.ResponseHeader != nil {
+		if s, perr := strconv.Atoi(code.ResponseHeader.Get("Retry-After")); perr == nil && s > 0 {
+			d = max(d, min(time.Duration(s)*time.Second, r.policy.MaxDelay))
+		}
+	}
+	return d
+}
+
+// transient says whether err is worth another try, and why.
+func transient(method string, err error) (string, bool) {
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		switch code.Actual {
+		case http.StatusConflict:
+			if permanentConflict.MatchString(ServiceMessage(code.Body, code.Actual)) {
+				return "", false
+			}
+			return "409 conflict", true
+		case http.StatusServiceUnavailable:
+			return "503 unavailable", true
+		case http.StatusBadGateway, http.StatusGatewayTimeout:
+			// A proxy's answer: the service may or may not have acted.
+			return fmt.Sprintf("%d from a proxy", code.Actual), idempotent(method)
+		}
+		return "", false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "", false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		// Nothing was sent: safe whatever the method.
+		return "connection refused", true
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The request may have been acted on: only repeat what is idempotent.
+		return "connection reset", idempotent(method)
+	}
+	return "", false
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,211 @@
+package openstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+)
+
+// WaitFor calls cond at once and then every interval until it reports done,
+// fails, or ctx ends. On ctx's end the error wraps ctx.Err().
+func WaitFor(ctx context.Context, interval time.Duration, cond func(ctx context.Context) (bool, error)) error {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		done, err := cond(ctx)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("timed out: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// WaitOption tunes a waiter.
+type WaitOption func(*waitConfig)
+
+type waitConfig struct {
+	interval   time.Duration
+	failStates []string
+	observe    func(state string)
+}
+
+// WithInterval sets the polling interval (default 2s).
+func WithInterval(d time.Duration) WaitOption { return func(c *waitConfig) { c.interval = d } }
+
+// WithFailStates adds states that end the wait as a failure.
+func WithFailStates(states ...string) WaitOption {
+	return func(c *waitConfig) { c.failStates = append(c.failStates, states...) }
+}
+
+// WithObserver is called with each state seen (for progress logs).
+func WithObserver(f func(state string)) WaitOption { return func(c *waitConfig) { c.observe = f } }
+
+func waitOptions(opts []WaitOption) waitConfig {
+	c := waitConfig{interval: 2 * time.Second}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// NodeFailStates are Ironic provision states a node does not leave by
+// itself: reaching one ends a wait as a failure.
+var NodeFailStates = []string{
+	"inspect failed", "clean failed", "deploy failed", "error",
+	"rescue failed", "unrescue failed", "adopt failed", "service failed",
+}
+
+// StateError reports that a resource reached a failure state, or was still
+// elsewhere when the wait ended. Its text is scrubbed.
+type StateError struct {
+	Kind   string // "node", "server"
+	Name   string
+	State  string // the state reached or last seen
+	Target string
+	// Detail is Ironic's last_error or the Nova fault message.
+	Detail string
+	// TimedOut tells the wait ended before any verdict.
+	TimedOut bool
+	cause    error
+}
+
+func (e *StateError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: ", e.Kind, e.Name)
+	if e.TimedOut {
+		fmt.Fprintf(&b, "timed out waiting for %q, still %q", e.Target, e.State)
+	} else {
+		fmt.Fprintf(&b, "reached %q while waiting for %q", e.State, e.Target)
+	}
+	if e.Detail != "" {
+		b.WriteString(": " + e.Detail)
+	}
+	return b.String()
+}
+
+// Unwrap gives context.DeadlineExceeded (or Canceled) for a timeout.
+func (e *StateError) Unwrap() error { return e.cause }
+
+// WaitNodeProvisionState polls an Ironic node until its provision state is
+// target. It stops early on a failure state (NodeFailStates; and "enroll"
+// with nothing in progress when waiting for another state, which is where a
+// failed "manage" leaves a node) with Ironic's last_error. node is a name or
+// UUID.
+func WaitNodeProvisionState(ctx context.Context, client *gophercloud.ServiceClient, node, target string, opts ...WaitOption) (*nodes.Node, error) {
+	cfg := waitOptions(opts)
+	fail := append(slices.Clone(NodeFailStates), cfg.failStates...)
+	var last *nodes.Node
+	err := WaitFor(ctx, cfg.interval, func(ctx context.Context) (bool, error) {
+		n, err := nodes.Get(ctx, client, node).Extract()
+		if err != nil {
+			return false, Describe(err, "node "+node)
+		}
+		last = n
+		if cfg.observe != nil {
+			cfg.observe(n.ProvisionState)
+		}
+		switch {
+		case n.ProvisionState == target:
+			return true, nil
+		case slices.Contains(fail, n.ProvisionState),
+			n.ProvisionState == "enroll" && target != "enroll" && n.TargetProvisionState == "":
+			return false, &StateError{Kind: "node", Name: nodeName(n, node), State: n.ProvisionState, Target: target, Detail: Scrub(n.LastError)}
+		}
+		return false, nil
+	})
+	var se *StateError
+	if err == nil || errors.As(err, &se) || last == nil || !isTimeout(err) {
+		return last, err
+	}
+	return last, &StateError{Kind: "node", Name: nodeName(last, node), State: last.ProvisionState, Target: target,
+		Detail: Scrub(last.LastError), TimedOut: true, cause: ctxCause(err)}
+}
+
+// WaitServerStatus polls a Nova server until its status is target ("ACTIVE",
+// "SHUTOFF", ...; "DELETED" waits for it to be gone). It stops on ERROR with
+// the server's fault.
+func WaitServerStatus(ctx context.Context, client *gophercloud.ServiceClient, id, target string, opts ...WaitOption) (*servers.Server, error) {
+	cfg := waitOptions(opts)
+	fail := append([]string{"ERROR"}, cfg.failStates...)
+	var last *servers.Server
+	err := WaitFor(ctx, cfg.interval, func(ctx context.Context) (bool, error) {
+		s, err := servers.Get(ctx, client, id).Extract()
+		if err != nil {
+			if target == "DELETED" && gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				return true, nil
+			}
+			return false, Describe(err, "server "+id)
+		}
+		last = s
+		if cfg.observe != nil {
+			cfg.observe(s.Status)
+		}
+		switch {
+		case s.Status == target:
+			return true, nil
+		case slices.Contains(fail, s.Status):
+			return false, &StateError{Kind: "server", Name: serverName(s, id), State: s.Status, Target: target, Detail: faultText(s.Fault)}
+		}
+		return false, nil
+	})
+	var se *StateError
+	if err == nil || errors.As(err, &se) || last == nil || !isTimeout(err) {
+		return last, err
+	}
+	return last, &StateError{Kind: "server", Name: serverName(last, id), State: last.Status, Target: target,
+		Detail: faultText(last.Fault), TimedOut: true, cause: ctxCause(err)}
+}
+
+func faultText(f servers.Fault) string {
+	if f.Message == "" {
+		return ""
+	}
+	msg := f.Message
+	if f.Code != 0 {
+		msg = fmt.Sprintf("%s (code %d)", msg, f.Code)
+	}
+	return Scrub(msg)
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+func ctxCause(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return context.Canceled
+	}
+	return context.DeadlineExceeded
+}
+
+func nodeName(n *nodes.Node, fallback string) string {
+	if n != nil && n.Name != "" {
+		return n.Name
+	}
+	return fallback
+}
+
+func serverName(s *servers.Server, fallback string) string {
+	if s != nil && s.Name != "" {
+		return s.Name
+	}
+	return fallback
+}
