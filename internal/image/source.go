@@ -1,0 +1,243 @@
+package image
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Meta is what a source tells about its bytes without sending them: the
+// validators recorded on the image so a later run can tell "same source"
+// from a HEAD or a stat alone.
+type Meta struct {
+	Size         int64  // -1 when unknown
+	ETag         string // http only
+	LastModified string // http Last-Modified, or a file's mtime (RFC 3339, ns)
+}
+
+// Source is where the image bytes come from.
+type Source interface {
+	// String is the printable name: no credentials, no query string.
+	String() string
+	// Stat reads the metadata only (HEAD or stat).
+	Stat(ctx context.Context) (Meta, error)
+	// Open starts reading the bytes.
+	Open(ctx context.Context) (io.ReadCloser, Meta, error)
+}
+
+// FileSource reads a local file.
+type FileSource struct{ Path string }
+
+func (f *FileSource) String() string { return f.Path }
+
+func (f *FileSource) Stat(context.Context) (Meta, error) {
+	st, err := os.Stat(f.Path)
+	if err != nil {
+		return Meta{}, fmt.Errorf("src: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return Meta{}, fmt.Errorf("src: %s is not a regular file", f.Path)
+	}
+	return Meta{Size: st.Size(), LastModified: st.ModTime().UTC().Format(time.RFC3339Nano)}, nil
+}
+
+func (f *FileSource) Open(ctx context.Context) (io.ReadCloser, Meta, error) {
+	m, err := f.Stat(ctx)
+	if err != nil {
+		return nil, m, err
+	}
+	r, err := os.Open(f.Path)
+	if err != nil {
+		return nil, m, fmt.Errorf("src: %w", err)
+	}
+	return r, m, nil
+}
+
+// HTTPSource reads an http or https URL. Credentials in the URL are sent as
+// basic auth and never printed.
+type HTTPSource struct {
+	URL    *url.URL
+	Client *http.Client
+}
+
+// HTTPOptions configure the TLS and timeouts of an HTTPSource.
+type HTTPOptions struct {
+	ValidateCerts bool
+	CACert        string // PEM file added to the system roots
+	// ConnectTimeout bounds dialing, the TLS handshake and the wait for
+	// response headers; the body itself is bounded by the caller's context.
+	ConnectTimeout time.Duration
+}
+
+// NewHTTPSource parses and checks the URL and builds its client.
+func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse echoes the whole input, credentials included.
+		return nil, errors.New("url: not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("url: scheme %q is not supported, expected http or https (use src for a local file)", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("url: %s has no host", Redact(u))
+	}
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !o.ValidateCerts} //nolint:gosec // the user's explicit choice
+	if o.CACert != "" {
+		pem, err := os.ReadFile(o.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("url_ca_cert: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("url_ca_cert: %s holds no PEM certificate", o.CACert)
+		}
+		tlsConf.RootCAs = pool
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 60 * time.Second
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   o.ConnectTimeout,
+		ResponseHeaderTimeout: o.ConnectTimeout,
+		// Transparent gzip would hide the real bytes (and their checksum).
+		DisableCompression: true,
+		ReadBufferSize:     256 << 10,
+	}
+	client := &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("refusing to follow a redirect from https to %s", Redact(req.URL))
+		}
+		return nil
+	}}
+	return &HTTPSource{URL: u, Client: client}, nil
+}
+
+func (h *HTTPSource) String() string { return Redact(h.URL) }
+
+// Secrets are the parts of the URL that must never be printed.
+func (h *HTTPSource) Secrets() []string {
+	var s []string
+	if p, ok := h.URL.User.Password(); ok && p != "" {
+		s = append(s, p)
+	}
+	if q := h.URL.RawQuery; len(q) >= 8 {
+		s = append(s, q)
+	}
+	return s
+}
+
+func (h *HTTPSource) Stat(ctx context.Context) (Meta, error) {
+	resp, err := h.do(ctx, http.MethodHead)
+	if err != nil {
+		return Meta{}, err
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented:
+		return Meta{Size: -1}, nil // no HEAD: nothing known, not an error
+	case resp.StatusCode/100 != 2:
+		return Meta{}, h.statusError(resp)
+	}
+	return metaOf(resp), nil
+}
+
+func (h *HTTPSource) Open(ctx context.Context) (io.ReadCloser, Meta, error) {
+	resp, err := h.do(ctx, http.MethodGet)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, Meta{}, h.statusError(resp)
+	}
+	return resp.Body, metaOf(resp), nil
+}
+
+func (h *HTTPSource) do(ctx context.Context, method string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, h.URL.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("url: %s: %v", h, errors.Unwrap(err))
+	}
+	req.Header.Set("User-Agent", "metalkit.baremetal glance_rhcos")
+	resp, err := h.Client.Do(req)
+	if err != nil {
+		return nil, h.transportError(err)
+	}
+	return resp, nil
+}
+
+// transportError words a failed request without the URL net/http puts in
+// its error (which keeps the query string).
+func (h *HTTPSource) transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &certErr) {
+		return fmt.Errorf("url: TLS verification of %s failed: %v (set url_ca_cert to the CA that signed the server's certificate, or url_validate_certs: false)", h, err)
+	}
+	return fmt.Errorf("url: %s: %v", h, err)
+}
+
+func (h *HTTPSource) statusError(resp *http.Response) error {
+	final := h.String()
+	if resp.Request != nil && resp.Request.URL.String() != h.URL.String() {
+		final = fmt.Sprintf("%s (redirected to %s)", h, Redact(resp.Request.URL))
+	}
+	return fmt.Errorf("url: %s answered %s", final, resp.Status)
+}
+
+func metaOf(resp *http.Response) Meta {
+	m := Meta{Size: -1, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	if n, err := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+		m.Size = n
+	}
+	return m
+}
+
+// Redact prints a URL without its user info and query string, which may
+// hold credentials (basic auth, pre-signed tokens).
+func Redact(u *url.URL) string {
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		c.RawQuery = "REDACTED"
+	}
+	c.Fragment = ""
+	return c.String()
+}
+
+// SourceFor builds the source from the module's url or src.
+func SourceFor(rawURL, src string, o HTTPOptions) (Source, error) {
+	if src != "" {
+		abs, err := filepath.Abs(src)
+		if err != nil {
+			return nil, fmt.Errorf("src: %w", err)
+		}
+		return &FileSource{Path: abs}, nil
+	}
+	return NewHTTPSource(rawURL, o)
+}
