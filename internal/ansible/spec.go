@@ -32,7 +32,10 @@ type Option struct {
 	EnvFallback []string
 
 	// Options are the sub-options of a dict, or of each dict in a list (Elements: TypeDict).
-	Options           map[string]*Option
+	Options map[string]*Option
+	// ApplyDefaults is Ansible's apply_defaults: an absent or null dict with
+	// sub-options becomes {} so that the sub-option defaults apply.
+	ApplyDefaults     bool
 	MutuallyExclusive [][]string
 	RequiredTogether  [][]string
 	RequiredOneOf     [][]string

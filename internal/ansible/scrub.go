@@ -1,0 +1,127 @@
+package ansible
+
+import (
+	"sort"
+	"strings"
+)
+
+// noLogPlaceholder replaces a value that is exactly a secret.
+const noLogPlaceholder = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+// secrets is the set of no_log values (AnsibleModule.no_log_values).
+type secrets struct {
+	set    map[string]struct{}
+	sorted []string // cache for scrub, nil when stale
+}
+
+func newSecrets() *secrets { return &secrets{set: map[string]struct{}{}} }
+
+// add records one secret; the empty string is no secret (Ansible skips it).
+func (s *secrets) add(v string) {
+	if v == "" {
+		return
+	}
+	if _, ok := s.set[v]; !ok {
+		s.set[v] = struct{}{}
+		s.sorted = nil
+	}
+}
+
+// addValue is _return_datastructure_name: every non-empty string and the
+// text of every number inside v (bools and nulls are no secrets).
+func (s *secrets) addValue(v any) {
+	switch t := v.(type) {
+	case nil, bool:
+	case string:
+		s.add(t)
+	case []any:
+		for _, e := range t {
+			s.addValue(e)
+		}
+	case map[string]any:
+		for _, e := range t {
+			s.addValue(e)
+		}
+	default:
+		s.add(pyStr(t))
+	}
+}
+
+// list returns the secrets longest first, so that a secret containing
+// another is masked whole (Ansible iterates a set: any order is its order).
+func (s *secrets) list() []string {
+	if s.sorted == nil {
+		s.sorted = make([]string, 0, len(s.set))
+		for k := range s.set {
+			s.sorted = append(s.sorted, k)
+		}
+		sort.Slice(s.sorted, func(i, j int) bool {
+			a, b := s.sorted[i], s.sorted[j]
+			if len(a) != len(b) {
+				return len(a) > len(b)
+			}
+			return a < b
+		})
+	}
+	return s.sorted
+}
+
+// removeValues is Ansible's remove_values on a generic value tree: a string
+// equal to a secret becomes the placeholder, a string containing one gets
+// "********" in its place, a number/bool/null whose text equals or contains
+// one becomes the placeholder. Dict keys are left alone. It returns a new tree.
+func removeValues(v any, secrets []string) any {
+	if len(secrets) == 0 {
+		return v
+	}
+	return scrubValue(v, secrets, toSet(secrets))
+}
+
+func toSet(list []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(list))
+	for _, s := range list {
+		m[s] = struct{}{}
+	}
+	return m
+}
+
+func scrubValue(v any, list []string, set map[string]struct{}) any {
+	switch t := v.(type) {
+	case string:
+		return scrubString(t, list, set)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = scrubValue(e, list, set)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = scrubValue(e, list, set)
+		}
+		return out
+	}
+	text := pyStr(v) // None, True, 42, 4.0: numbers and bools by their text
+	if _, ok := set[text]; ok {
+		return noLogPlaceholder
+	}
+	for _, s := range list {
+		if strings.Contains(text, s) {
+			return noLogPlaceholder
+		}
+	}
+	return v
+}
+
+func scrubString(s string, list []string, set map[string]struct{}) string {
+	if _, ok := set[s]; ok {
+		return noLogPlaceholder
+	}
+	for _, secret := range list {
+		if strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, "********")
+		}
+	}
+	return s
+}
