@@ -231,19 +231,19 @@ func ref22(r mRef) reference22 {
 // ours (as Ignition 3's Merge does for 3.x): same key, merged field by field,
 // ours winning; other entries appended. Lists of plain values are unioned.
 var keys22 = map[string]func(map[string]any) string{
-	"ignition.config.append":                      byField("source"),
+	"ignition.config.append":                       byField("source"),
 	"ignition.security.tls.certificateAuthorities": byField("source"),
-	"passwd.users":                                byField("name"),
-	"passwd.groups":                               byField("name"),
-	"storage.disks":                               byField("device"),
-	"storage.raid":                                byField("name"),
-	"storage.filesystems":                         byField("name"),
-	"storage.files":                               byFilesystemPath,
-	"storage.directories":                         byFilesystemPath,
-	"storage.links":                               byFilesystemPath,
-	"systemd.units":                               byField("name"),
-	"systemd.units.dropins":                       byField("name"),
-	"networkd.units":                              byField("name"),
+	"passwd.users":                                 byField("name"),
+	"passwd.groups":                                byField("name"),
+	"storage.disks":                                byField("device"),
+	"storage.raid":                                 byField("name"),
+	"storage.filesystems":                          byField("name"),
+	"storage.files":                                byFilesystemPath,
+	"storage.directories":                          byFilesystemPath,
+	"storage.links":                                byFilesystemPath,
+	"systemd.units":                                byField("name"),
+	"systemd.units.dropins":                        byField("name"),
+	"networkd.units":                               byField("name"),
 }
 
 func byField(name string) func(map[string]any) string {
