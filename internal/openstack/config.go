@@ -172,7 +172,8 @@ func envCloud() config {
 	real := false
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, "OS_") || strings.HasPrefix(k, "OS_TEST") || strings.HasPrefix(k, "OS_STD") || strings.HasPrefix(k, "OS_LOG") {
+		// An empty variable counts as unset (`export OS_PASSWORD=` clears it).
+		if v == "" || !strings.HasPrefix(k, "OS_") || strings.HasPrefix(k, "OS_TEST") || strings.HasPrefix(k, "OS_STD") || strings.HasPrefix(k, "OS_LOG") {
 			continue
 		}
 		if !slices.Contains(envSelectors, k) {

@@ -251,7 +251,7 @@ func (c *Cloud) Baremetal(ctx context.Context) (*gophercloud.ServiceClient, erro
 		case endpoint != "":
 			sc = c.byHand("baremetal", endpoint)
 		default:
-			sc, err = gcopenstack.NewBareMetalV1(c.Provider, c.eo)
+			sc, err = c.catalogOrOverride("baremetal", gcopenstack.NewBareMetalV1)
 		}
 		if err != nil {
 			return nil, err

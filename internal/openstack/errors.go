@@ -148,6 +148,9 @@ func Describe(err error, resource string) error {
 		clean.Body = []byte(Scrub(string(code.Body)))
 		clean.URL = Scrub(code.URL)
 		e.cause = clean
+		if exhausted != nil {
+			e.cause = &RetriesExhaustedError{Err: clean, Attempts: exhausted.Attempts, Reason: exhausted.Reason}
+		}
 		return e
 	}
 	e.Message = Scrub(err.Error())
