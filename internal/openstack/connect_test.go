@@ -61,13 +61,17 @@ func TestConnectAuthTypes(t *testing.T) {
 		keystone   bool
 	}{
 		{
-			name:     "password",
-			opts:     func(f *fakeCloud) Options { return Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: "pw", ProjectName: "admin", UserDomainName: "Default", ProjectDomainName: "Default"}} },
+			name: "password",
+			opts: func(f *fakeCloud) Options {
+				return Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: "pw", ProjectName: "admin", UserDomainName: "Default", ProjectDomainName: "Default"}}
+			},
 			wantType: AuthPassword, wantMethod: "password", keystone: true,
 		},
 		{
-			name:     "password, versionless auth_url",
-			opts:     func(f *fakeCloud) Options { return Options{Auth: Auth{AuthURL: f.url("/identity"), Username: "admin", Password: "pw", ProjectName: "admin"}} },
+			name: "password, versionless auth_url",
+			opts: func(f *fakeCloud) Options {
+				return Options{Auth: Auth{AuthURL: f.url("/identity"), Username: "admin", Password: "pw", ProjectName: "admin"}}
+			},
 			wantType: AuthPassword, wantMethod: "password", keystone: true,
 		},
 		{
