@@ -430,13 +430,22 @@ func cloudsLocations(base string) []string {
 }
 
 // loadClouds reads the first clouds.yaml found and lays the first
-// secure.yaml found over it. No file is not an error: path is then "".
+// secure.yaml found over it, cloud by cloud. No file is not an error: path is then "".
 func loadClouds() (map[string]any, string, error) {
 	clouds, path, err := readFirst(cloudsLocations("clouds"))
 	if err != nil || path == "" {
 		return nil, "", err
 	}
-	secure, spath, err := readFirst(cloudsLocations("secure"))
+	// secure.yaml: OS_CLIENT_SECURE_FILE, then beside the clouds.yaml found
+	// (as gophercloud does), then openstacksdk's locations.
+	secureLocs := cloudsLocations("secure")
+	beside := filepath.Join(filepath.Dir(path), "secure.yaml")
+	if p := os.Getenv("OS_CLIENT_SECURE_FILE"); p != "" {
+		secureLocs = slices.Insert(secureLocs, 1, beside)
+	} else {
+		secureLocs = slices.Insert(secureLocs, 0, beside)
+	}
+	secure, spath, err := readFirst(secureLocs)
 	if err != nil {
 		return nil, "", err
 	}
