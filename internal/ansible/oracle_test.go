@@ -74,6 +74,7 @@ var (
 		"note":     {},
 		"count":    {Type: TypeInt},
 		"keys":     {Type: TypeDict, NoLog: true},
+		"project":  {Aliases: []string{"tenant"}, EnvFallback: []string{"METALKIT_ORACLE_PROJECT"}},
 	}}
 	oracleAuth = &Spec{Name: "oracle_mod", Options: map[string]*Option{
 		"auth": {Type: TypeDict, Options: map[string]*Option{
@@ -151,6 +152,27 @@ func oracleCases() []oracleCase {
 		{"unsupported parameter", oracleTypes, map[string]any{"bogus": 1, "s": "x"}},
 		{"two unsupported parameters", oracleTypes, map[string]any{"zz": 1, "aa": 2}},
 		{"unsupported loses to type error", oracleTypes, map[string]any{"bogus": 1, "i": "x"}},
+
+		{"int signed zero and plus", oracleTypes, map[string]any{"i": "+5", "li": []any{"-0", " 7"}}},
+		{"int empty string fails", oracleTypes, map[string]any{"i": ""}},
+		{"bool empty string fails", oracleTypes, map[string]any{"b": ""}},
+		{"float from bool", oracleTypes, map[string]any{"f": true}},
+		{"float underscores and negative zero", oracleTypes, map[string]any{"f": "-1_0.5", "s": -0.0}},
+		{"str from small float", oracleTypes, map[string]any{"s": 0.00001, "ls": []any{1e22, 123456789.125}}},
+		{"list from float", oracleTypes, map[string]any{"l": 2.5}},
+		{"dict k=v escapes and quotes", oracleTypes, map[string]any{"d": `a=x\ y, b="c d" c='e=f'`}},
+		{"dict literal with ints, sets and prefixes", oracleTypes, map[string]any{"d": `{u'a': 0x10, 'b': -1.5e3, 'c': [1,], 'd': {1, 2}, 3: 'x', 'e': 'it\'s'}`}},
+		{"dict code-looking string kept", oracleTypes, map[string]any{"d": "{os.system('x')}"}},
+		{"dict JSON with trailing junk", oracleTypes, map[string]any{"d": `{"a": 1} x`}},
+		{"path tilde alone", oracleTypes, map[string]any{"p": "~"}},
+		{"unicode values", oracleTypes, map[string]any{"s": "naïve ☃ \u0001", "j": map[string]any{"k": "ü\n"}}},
+		{"choice bool true maps to yes", oracleChoices, map[string]any{"mode": true}},
+		{"alias warning survives a failure", oracleRules, map[string]any{"name": "a", "login": "b", "count": "x", "x": "1"}},
+		{"fallback then alias warns", oracleSecrets, map[string]any{"tenant": "given-project"}},
+		{"fallback for aliased option", oracleSecrets, map[string]any{}},
+		{"list of dicts choices context", oracleNodes, map[string]any{"nodes": []any{map[string]any{"name": "n1", "pm_password": "pw-one", "driver": "x"}}}},
+		{"apply defaults on null dict", oracleNodes, map[string]any{"settings": nil}},
+		{"sub dict JSON string", oracleAuth, map[string]any{"auth": `{"username": "j", "port": "80"}`}},
 
 		// Choices.
 		{"choice default", oracleChoices, map[string]any{}},
@@ -275,6 +297,7 @@ func runOurs(t *testing.T, spec *Spec, args map[string]any) map[string]any {
 func TestOracleMatchesAnsibleModule(t *testing.T) {
 	t.Setenv("METALKIT_ORACLE_TOKEN", "envtok3n")
 	t.Setenv("METALKIT_ORACLE_DIR", "/srv/metal")
+	t.Setenv("METALKIT_ORACLE_PROJECT", "proj-env")
 	cases := oracleCases()
 	require.GreaterOrEqual(t, len(cases), 40)
 	for i := range cases {

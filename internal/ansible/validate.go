@@ -46,6 +46,7 @@ func validate(c *cOptions, params map[string]any, sec *secrets) validationResult
 	v.additionalChecks(c.rules, params, nil)
 	v.setDefaults(c, params, true)
 	v.validateSubSpec(c, params, "", nil)
+	v.addCoercedSecrets(c, params)
 	unsupportedFirst := false
 	if len(v.unsupported) > 0 {
 		unsupportedFirst = len(v.errs) == 0
@@ -481,4 +482,28 @@ func pyTruthy(v any) bool {
 		return len(t) > 0
 	}
 	return true
+}
+
+// addCoercedSecrets also masks no_log values in their coerced form (a pin
+// given as "0042" is 42 in the result, a path "~/k" is "/root/k"): Ansible
+// collects only the raw form and so would show those.
+func (v *validation) addCoercedSecrets(c *cOptions, params map[string]any) {
+	for _, name := range c.names {
+		o := c.opts[name]
+		if o.NoLog && pyTruthy(params[name]) {
+			v.secrets.addValue(params[name])
+		}
+		if o.sub == nil {
+			continue
+		}
+		elements, ok := params[name].([]any)
+		if !ok {
+			elements = []any{params[name]}
+		}
+		for _, el := range elements {
+			if m, isMap := el.(map[string]any); isMap {
+				v.addCoercedSecrets(o.sub, m)
+			}
+		}
+	}
 }
