@@ -1,0 +1,173 @@
+#!/bin/bash
+# Placement + Nova Zed (Debian 12 python3-placement 8.x, python3-nova 26.x) with the Ironic virt driver:
+#   placement-api   127.0.0.1:8778 (threaded wsgi-serve.py)
+#   nova-api        127.0.0.1:8774 (osapi_compute only, 1 worker), nova-conductor, nova-scheduler,
+#   nova-compute    (compute_driver=ironic.IronicDriver, host metalkit-compute)
+# sqlite for nova_api, nova_cell0, nova_cell1 and placement (WAL), RabbitMQ on loopback, Keystone auth.
+# Requires keystone.sh, rabbitmq.sh, ironic.sh main, glance.sh main and neutron.sh to be up.
+# Usage: nova.sh [--placement-only]   (state in $SERVICES_DIR/nova and $SERVICES_DIR/placement)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+D=$SERVICES_DIR/nova; P=$SERVICES_DIR/placement; mkdir -p "$D"/{lock,instances} "$P"; chmod 700 "$D" "$P"
+# genisoimage: nova builds the config-drive ISO with it (mkisofs_cmd)
+apt_ensure python3-nova python3-placement genisoimage curl
+
+# ---------------------------------------------------------------- placement
+if alive "$P/placement.pid" && http_up http://127.0.0.1:$PLACEMENT_PORT/; then
+  log "placement already running (pid $(pid_of "$P/placement.pid")) on :$PLACEMENT_PORT"
+else
+  { cat <<CONF
+[DEFAULT]
+debug = ${SERVICES_DEBUG:-false}
+log_dir = $P
+log_file = placement.log
+
+[api]
+auth_strategy = keystone
+
+[placement_database]
+connection = sqlite:///$P/placement.sqlite?check_same_thread=false
+CONF
+    authsec keystone_authtoken placement; echo "www_authenticate_uri = $KEYSTONE_URL"; } > "$P/placement.conf"
+  if [ ! -s "$P/placement.sqlite" ]; then
+    placement-manage --config-file "$P/placement.conf" db sync >>"$P/dbsync.log" 2>&1 || fail "placement db sync" "$P/dbsync.log"
+    wal "$P/placement.sqlite"
+  fi
+  OS_PLACEMENT_CONFIG_DIR=$P start_bg "$P/placement.pid" "$P/stdout.log" \
+    $PY "$HERE/wsgi-serve.py" placement $PLACEMENT_PORT -- --config-file "$P/placement.conf"
+  wait_http http://127.0.0.1:$PLACEMENT_PORT/ 90 "$P/placement.pid" || fail placement "$P/placement.log" "$P/stdout.log"
+fi
+
+[ "${1:-}" = --placement-only ] && exit 0
+
+# ---------------------------------------------------------------- nova
+cat > "$D/api-paste.ini" <<'INI'
+[composite:osapi_compute]
+use = call:nova.api.openstack.urlmap:urlmap_factory
+/: oscomputeversions
+/v2.1: oscomputeversion_v2
+/v2.1/+: openstack_compute_api_v21
+[composite:openstack_compute_api_v21]
+use = call:nova.api.auth:pipeline_factory_v21
+keystone = cors http_proxy_to_wsgi compute_req_id faultwrap request_log sizelimit authtoken keystonecontext osapi_compute_app_v21
+[filter:request_log]
+paste.filter_factory = nova.api.openstack.requestlog:RequestLog.factory
+[filter:compute_req_id]
+paste.filter_factory = nova.api.compute_req_id:ComputeReqIdMiddleware.factory
+[filter:faultwrap]
+paste.filter_factory = nova.api.openstack:FaultWrapper.factory
+[filter:sizelimit]
+paste.filter_factory = oslo_middleware:RequestBodySizeLimiter.factory
+[filter:http_proxy_to_wsgi]
+paste.filter_factory = oslo_middleware.http_proxy_to_wsgi:HTTPProxyToWSGI.factory
+[app:osapi_compute_app_v21]
+paste.app_factory = nova.api.openstack.compute:APIRouterV21.factory
+[pipeline:oscomputeversions]
+pipeline = cors faultwrap request_log http_proxy_to_wsgi oscomputeversionapp
+[pipeline:oscomputeversion_v2]
+pipeline = cors compute_req_id faultwrap request_log http_proxy_to_wsgi oscomputeversionapp_v2
+[app:oscomputeversionapp]
+paste.app_factory = nova.api.openstack.compute.versions:Versions.factory
+[app:oscomputeversionapp_v2]
+paste.app_factory = nova.api.openstack.compute.versions:VersionsV2.factory
+[filter:cors]
+paste.filter_factory = oslo_middleware.cors:filter_factory
+oslo_config_project = nova
+[filter:keystonecontext]
+paste.filter_factory = nova.api.auth:NovaKeystoneContext.factory
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+INI
+{ cat <<CONF
+[DEFAULT]
+host = metalkit-compute
+my_ip = 127.0.0.1
+debug = ${SERVICES_DEBUG:-false}
+state_path = $D
+instances_path = $D/instances
+log_dir = $D
+transport_url = rabbit://guest:guest@127.0.0.1:$RABBIT_PORT/
+compute_driver = ironic.IronicDriver
+enabled_apis = osapi_compute
+osapi_compute_listen = 127.0.0.1
+osapi_compute_listen_port = $NOVA_PORT
+osapi_compute_workers = 1
+reserved_host_memory_mb = 0
+reserved_host_disk_mb = 0
+mkisofs_cmd = genisoimage
+# one compute host manages every Ironic node; pick up node changes every 10 s (default 60)
+update_resources_interval = 10
+
+[api]
+auth_strategy = keystone
+
+[wsgi]
+api_paste_config = $D/api-paste.ini
+
+[api_database]
+connection = sqlite:///$D/nova_api.sqlite
+
+[database]
+connection = sqlite:///$D/nova_cell1.sqlite
+
+[conductor]
+workers = 1
+
+[scheduler]
+workers = 1
+discover_hosts_in_cells_interval = 5
+
+[oslo_concurrency]
+lock_path = $D/lock
+
+[glance]
+api_servers = http://127.0.0.1:$GLANCE_PORT
+
+[compute]
+resource_provider_association_refresh = 5
+CONF
+authsec keystone_authtoken nova; echo "www_authenticate_uri = $KEYSTONE_URL"
+authsec placement placement
+authsec ironic ironic; printf 'api_max_retries = 30\napi_retry_interval = 1\n'
+authsec neutron neutron
+authsec service_user nova; echo "send_service_user_token = false"
+} > "$D/nova.conf"
+
+NM() { $PY -c 'import sys; sys.argv[0]="nova-manage"; from nova.cmd.manage import main; sys.exit(main())' \
+         --config-file "$D/nova.conf" "$@" >>"$D/manage.log" 2>&1; }
+if [ ! -e "$D/.db-ready" ]; then
+  rm -f "$D"/nova_*.sqlite*
+  NM api_db sync || fail "nova-manage api_db sync" "$D/manage.log"
+  NM cell_v2 map_cell0 --database_connection "sqlite:///$D/nova_cell0.sqlite" || fail "nova-manage cell_v2 map_cell0" "$D/manage.log"
+  NM cell_v2 create_cell --name cell1 || fail "nova-manage cell_v2 create_cell" "$D/manage.log"
+  NM db sync || fail "nova-manage db sync" "$D/manage.log"
+  for f in nova_api nova_cell0 nova_cell1; do wal "$D/$f.sqlite"; done
+  touch "$D/.db-ready"
+fi
+started=0
+nova_svc() { # name module
+  if alive "$D/$1.pid"; then log "$1 already running (pid $(pid_of "$D/$1.pid"))"; return; fi
+  start_bg "$D/$1.pid" "$D/$1.stdout.log" $PY -c "import sys; sys.argv[0]='$1'; from nova.cmd.$2 import main; main()" \
+    --config-file "$D/nova.conf" --log-file "$D/$1.log"
+  started=1
+}
+nova_svc nova-conductor conductor
+nova_svc nova-scheduler scheduler
+nova_svc nova-compute compute
+nova_svc nova-api api
+wait_http http://127.0.0.1:$NOVA_PORT/ 120 "$D/nova-api.pid" || fail nova-api "$D/nova-api.log" "$D/nova-api.stdout.log"
+for s in nova-conductor nova-scheduler nova-compute; do alive "$D/$s.pid" || fail "$s" "$D/$s.log" "$D/$s.stdout.log"; done
+
+# Map the compute host to cell1 as soon as nova-compute has registered its service row: the scheduler's
+# periodic discovery would only do it once the first Ironic node exists, and a first boot would race it.
+t0=$(ms)
+until $PY -c "import sqlite3,sys; sys.exit(0 if sqlite3.connect(sys.argv[1]).execute(\"select 1 from services where topic='compute' and host='metalkit-compute' and deleted=0\").fetchone() else 1)" "$D/nova_cell1.sqlite" 2>/dev/null; do
+  alive "$D/nova-compute.pid" || fail nova-compute "$D/nova-compute.log" "$D/nova-compute.stdout.log"
+  [ $(( $(ms) - t0 )) -gt 120000 ] && fail "nova-compute (no service registration after 120 s)" "$D/nova-compute.log"
+  sleep 0.5
+done
+if [ ! -e "$D/.host-mapped" ] || [ $started = 1 ]; then
+  NM cell_v2 discover_hosts --by-service || fail "nova-manage cell_v2 discover_hosts" "$D/manage.log"
+  touch "$D/.host-mapped"
+fi
+log "nova up (compute host metalkit-compute mapped to cell1)"

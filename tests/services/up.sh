@@ -1,0 +1,113 @@
+#!/bin/bash
+# Start real OpenStack Zed services from Debian 12's packages on 127.0.0.1 for the integration tests.
+#
+# Usage: tests/services/up.sh [all | LIST]          (make services-up SERVICES=...)
+#   all (default)  keystone, bmc, ironic, glance, standalone (noauth ironic+glance), rabbitmq, neutron,
+#                  placement, nova; then flavor 'baremetal' and network 'ctlplane'
+#   LIST           comma list of: keystone ironic glance bmc standalone rabbitmq neutron placement nova;
+#                  dependencies are implied (nova => keystone rabbitmq placement neutron ironic glance bmc
+#                  standalone; ironic => keystone bmc standalone; glance => keystone standalone;
+#                  neutron => keystone rabbitmq; placement => keystone). 'ironic,glance' is the light mode.
+# Env: SERVICES_DIR (default <repo>/build/services), NEUTRON=real|standin, ADMIN_PASSWORD, SERVICE_PASSWORD,
+#      BMC_PORTS ("6230 6231 6232 6233"), BMC_USER, BMC_PASSWORD, SERVICES_DEBUG=true (debug logs).
+# Idempotent: services already up are left alone; a rerun on a running stack only checks and reports.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+T0=$(ms)
+REQ=${1:-all}
+# Real neutron-server is the default; NEUTRON=standin selects the in-memory stand-in (see README.md).
+export NEUTRON=${NEUTRON:-real}
+case $NEUTRON in real|standin) ;; *) die "NEUTRON must be real or standin" ;; esac
+
+# ---------------------------------------------------------------- which services
+declare -A want=()
+add() {
+  local s=$1
+  [ -n "${want[$s]:-}" ] && return 0
+  want[$s]=1
+  case $s in
+    keystone|bmc|rabbitmq) ;;
+    standalone) add bmc ;;
+    ironic)    add keystone; add bmc; add standalone ;;
+    glance)    add keystone; add standalone ;;
+    placement) add keystone ;;
+    neutron)   add keystone; [ "$NEUTRON" = real ] && add rabbitmq; true ;;
+    nova)      add keystone; add rabbitmq; add placement; add neutron; add ironic; add glance ;;
+    *) die "unknown service '$s' (keystone ironic glance bmc standalone rabbitmq neutron placement nova, or all)" ;;
+  esac
+}
+if [ "$REQ" = all ]; then
+  add nova
+else
+  IFS=', ' read -r -a list <<< "$REQ"
+  for s in "${list[@]}"; do [ -n "$s" ] && add "$s"; done
+fi
+has() { [ -n "${want[$1]:-}" ]; }
+ORDER=(keystone bmc standalone ironic glance rabbitmq neutron placement nova)
+sel=(); for s in "${ORDER[@]}"; do has $s && sel+=("$s"); done
+log "services: ${sel[*]} (neutron: $NEUTRON) in $SERVICES_DIR"
+
+# ---------------------------------------------------------------- packages (one apt run for everything)
+pkgs=(curl python3-openstackclient python3-ironicclient python3-keystoneclient)
+has keystone   && pkgs+=(python3-keystone)
+has bmc        && pkgs+=(python3-pyghmi ipmitool)
+has ironic || has standalone && pkgs+=(python3-ironic ipmitool)
+has glance || has standalone && pkgs+=(python3-glance python3-keystonemiddleware)
+has rabbitmq   && pkgs+=(rabbitmq-server)
+has neutron    && [ "$NEUTRON" = real ] && pkgs+=(python3-neutron)
+has placement  && pkgs+=(python3-placement)
+has nova       && pkgs+=(python3-nova genisoimage)
+apt_ensure "${pkgs[@]}"
+
+# ---------------------------------------------------------------- start, in two parallel phases
+OUT=$SERVICES_DIR/up-logs; mkdir -p "$OUT"
+declare -A jobpid=()
+job() { # NAME CMD... : run in the background, output to $OUT/NAME.out
+  local n=$1; shift
+  "$@" >"$OUT/$n.out" 2>&1 &
+  jobpid[$n]=$!
+}
+wait_jobs() {
+  local n rc failed=()
+  for n in "$@"; do
+    rc=0; wait "${jobpid[$n]}" || rc=$?
+    cat "$OUT/$n.out"
+    [ $rc = 0 ] || failed+=("$n")
+  done
+  [ ${#failed[@]} = 0 ] || die "failed: ${failed[*]} (see the log tails above; full logs under $SERVICES_DIR)"
+}
+# phase 1: nothing here needs another service to answer yet
+p1=()
+has keystone   && { job keystone "$HERE/keystone.sh"; p1+=(keystone); }
+has bmc        && { job bmc "$HERE/bmc.sh"; p1+=(bmc); }
+has standalone && { job standalone-ironic "$HERE/ironic.sh" standalone; job standalone-glance "$HERE/glance.sh" standalone
+                    p1+=(standalone-ironic standalone-glance); }
+has ironic     && { job ironic "$HERE/ironic.sh" main; p1+=(ironic); }
+has glance     && { job glance "$HERE/glance.sh" main; p1+=(glance); }
+has rabbitmq   && { job rabbitmq "$HERE/rabbitmq.sh"; p1+=(rabbitmq); }
+[ ${#p1[@]} -gt 0 ] && wait_jobs "${p1[@]}"
+# phase 2: needs Keystone's users/catalog and RabbitMQ
+p2=()
+has neutron && { job neutron "$HERE/neutron.sh"; p2+=(neutron); }
+if has nova; then job nova "$HERE/nova.sh"; p2+=(nova)
+elif has placement; then job placement "$HERE/nova.sh" --placement-only; p2+=(placement); fi
+[ ${#p2[@]} -gt 0 ] && wait_jobs "${p2[@]}"
+
+# ---------------------------------------------------------------- credentials files + cloud resources
+has keystone && "$HERE/write-clouds.sh"
+if has nova || has neutron; then
+  ADMIN_PASSWORD=$ADMIN_PASSWORD NEUTRON=$NEUTRON WITH_NOVA=$(has nova && echo 1 || echo 0) \
+    $PY "$HERE/post-setup.py" "$SERVICES_DIR" 2>&1 | sed 's/^/[services post-setup] /'
+  [ "${PIPESTATUS[0]}" = 0 ] || die "post-setup (flavor/network) failed"
+fi
+"$HERE/status.sh" --short || true
+log "up in $(( ($(ms) - T0) / 1000 )).$(( ($(ms) - T0) % 1000 / 100 )) s"
+if has keystone; then
+cat <<EOF
+Use it:
+  export OS_CLIENT_CONFIG_FILE=$SERVICES_DIR/clouds.yaml
+  export OS_CLOUD=local            # or local-appcred, local-standalone (noauth Ironic :$STANDALONE_IRONIC_PORT + Glance :$STANDALONE_GLANCE_PORT)
+  # or: source $SERVICES_DIR/admin-openrc
+Stop: tests/services/down.sh   (make services-down)
+EOF
+fi
