@@ -153,7 +153,12 @@ func Describe(err error, resource string) error {
 		}
 		return e
 	}
-	e.Message = Scrub(err.Error())
+	msg := err.Error()
+	if exhausted != nil {
+		// APIError tells the attempts itself.
+		msg = strings.Replace(msg, exhausted.suffix(), "", 1)
+	}
+	e.Message = Scrub(msg)
 	e.cause = scrubbedError{msg: e.Message, err: err}
 	return e
 }
@@ -168,6 +173,12 @@ type scrubbedError struct {
 func (s scrubbedError) Error() string { return s.msg }
 func (s scrubbedError) Is(target error) bool {
 	return errors.Is(s.err, target)
+}
+
+// As reaches typed causes (*url.Error, *RetriesExhaustedError, ...): only
+// HTTP bodies echo secrets, and those never take this path.
+func (s scrubbedError) As(target any) bool {
+	return errors.As(s.err, target)
 }
 
 var (

@@ -26,7 +26,11 @@ type RetriesExhaustedError struct {
 }
 
 func (e *RetriesExhaustedError) Error() string {
-	return fmt.Sprintf("%v (gave up after %d attempts: %s)", e.Err, e.Attempts, e.Reason)
+	return fmt.Sprint(e.Err) + e.suffix()
+}
+
+func (e *RetriesExhaustedError) suffix() string {
+	return fmt.Sprintf(" (gave up after %d attempts: %s)", e.Attempts, e.Reason)
 }
 
 func (e *RetriesExhaustedError) Unwrap() error { return e.Err }

@@ -1,0 +1,436 @@
+package openstack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func standalone(t *testing.T, f *fakeCloud, retry RetryPolicy) *Cloud {
+	t.Helper()
+	f.requireToken = false
+	c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal")}, Retry: retry})
+	require.NoError(t, err)
+	return c
+}
+
+func TestMicroversionNegotiation(t *testing.T) {
+	tests := []struct {
+		name             string
+		serverMin, srvMx string
+		cap              string
+		want             string
+		err              string
+	}{
+		{"server newer than us: our cap", "1.1", "1.95", "", BaremetalMicroversion, ""},
+		{"server older than us: its max", "1.1", "1.78", "", "1.78", ""},
+		{"custom cap", "1.1", "1.82", "1.65", "1.65", ""},
+		{"server needs newer than we know", "1.90", "1.95", "", "", "server needs microversion 1.90 or later"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			f.requireToken = false
+			f.ironicMin, f.ironicMax = tt.serverMin, tt.srvMx
+			c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal")}, BaremetalMicroversion: tt.cap})
+			require.NoError(t, err)
+			bm, err := c.Baremetal(context.Background())
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, bm.Microversion)
+			_, err = nodes.List(bm, nil).AllPages(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, f.lastHeader("GET /baremetal/v1/nodes", "X-OpenStack-Ironic-API-Version"))
+		})
+	}
+}
+
+// One discovery per process, however many connections and clients.
+func TestMicroversionCachedPerProcess(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	f.requireToken = false
+	for range 3 {
+		c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal")}})
+		require.NoError(t, err)
+		for range 2 {
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "1.82", bm.Microversion)
+		}
+	}
+	assert.Equal(t, 1, f.count("GET /baremetal/"))
+
+	f.requireToken = true
+	for range 2 {
+		c, err := Connect(context.Background(), Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: "pw"}})
+		require.NoError(t, err)
+		cc, err := c.Compute(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "2.93", cc.Microversion)
+	}
+	assert.Equal(t, 1, f.count("GET /compute/v2.1/"))
+}
+
+// Ironic's /v1 tells its range in headers: used when the root has no document.
+func TestMicroversionFromIronicHeaders(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		switch r.URL.Path {
+		case "/baremetal/", "/baremetal":
+			writeJSON(w, 404, map[string]any{})
+			return true
+		case "/baremetal/v1/":
+			w.Header().Set("X-OpenStack-Ironic-API-Minimum-Version", "1.1")
+			w.Header().Set("X-OpenStack-Ironic-API-Maximum-Version", "1.80")
+			writeJSON(w, 200, map[string]any{"id": "v1"})
+			return true
+		}
+		return false
+	}
+	f.requireToken = false
+	c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal/v1")}})
+	require.NoError(t, err)
+	bm, err := c.Baremetal(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "1.80", bm.Microversion)
+}
+
+// An expired token is renewed once, transparently (password auth).
+func TestReauthOn401(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	c, err := Connect(context.Background(), Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: "pw", ProjectName: "admin"}})
+	require.NoError(t, err)
+	listNodes(t, c)
+	f.expireTokens()
+	assert.Len(t, listNodes(t, c), 1)
+	assert.Equal(t, 2, f.count("POST /identity/v3/auth/tokens"))
+}
+
+// A token cannot renew itself: the 401 surfaces, described.
+func TestTokenAuthNoReauth(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	c, err := Connect(context.Background(), Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Token: "tok-preissued"}})
+	require.NoError(t, err)
+	bm, err := c.Baremetal(context.Background())
+	require.NoError(t, err)
+	f.expireTokens()
+	_, err = nodes.List(bm, nil).AllPages(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, Describe(err, "nodes").Error(), "(HTTP 401)")
+}
+
+func TestRetryTransientFailures(t *testing.T) {
+	locked := `{"error_message": "{\"faultstring\": \"Node node-0 is locked by host ctl, please retry after the current operation is completed.\", \"debuginfo\": null}"}`
+	tests := []struct {
+		name      string
+		method    string
+		failures  int // failing answers before success (-1: always)
+		status    int
+		body      string
+		policy    RetryPolicy
+		wantCalls int
+		wantErr   string
+		reason    string
+	}{
+		{"409 NodeLocked then success", "GET", 2, 409, locked, fastRetry, 3, "", ""},
+		{"503 then success", "GET", 2, 503, `{"error_message": "{\"faultstring\": \"down\"}"}`, fastRetry, 3, "", ""},
+		{"409 on POST is retried too", "POST", 1, 409, locked, fastRetry, 2, "", ""},
+		{"409 duplicate is permanent", "POST", -1, 409, `{"error_message": "{\"faultstring\": \"A node with name node-0 already exists.\"}"}`, fastRetry, 1, "already exists. (HTTP 409)", ""},
+		{"404 is not retried", "GET", -1, 404, `{"error_message": "{\"faultstring\": \"gone\"}"}`, fastRetry, 1, "gone (HTTP 404)", ""},
+		{"502 on POST is not retried", "POST", -1, 502, `bad gateway`, fastRetry, 1, "(HTTP 502)", ""},
+		{"502 on GET is retried", "GET", 1, 502, `bad gateway`, fastRetry, 2, "", ""},
+		{"attempt limit", "GET", -1, 409, locked, RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}, 4,
+			"node n: Node node-0 is locked by host ctl, please retry after the current operation is completed. (HTTP 409, after 4 attempts)", "attempt limit reached"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			var calls atomic.Int32
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != "/baremetal/v1/nodes" {
+					return false
+				}
+				drain(r)
+				n := int(calls.Add(1))
+				if tt.failures < 0 || n <= tt.failures {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(tt.status)
+					_, _ = io.WriteString(w, tt.body)
+					return true
+				}
+				status := 200
+				if r.Method == "POST" {
+					status = 201
+				}
+				writeJSON(w, status, map[string]any{"nodes": []any{}, "uuid": "u", "name": "node-0"})
+				return true
+			}
+			c := standalone(t, f, tt.policy)
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			if tt.method == "GET" {
+				_, err = nodes.List(bm, nil).AllPages(context.Background())
+			} else {
+				_, err = nodes.Create(context.Background(), bm, nodes.CreateOpts{Name: "node-0", Driver: "fake-hardware"}).Extract()
+			}
+			assert.Equal(t, tt.wantCalls, int(calls.Load()))
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			d := Describe(err, "node n")
+			assert.Contains(t, d.Error(), tt.wantErr)
+			assert.True(t, gophercloud.ResponseCodeIs(d, tt.status), "status survives Describe")
+			if tt.reason != "" {
+				var ex *RetriesExhaustedError
+				require.ErrorAs(t, d, &ex)
+				assert.Equal(t, tt.reason, ex.Reason)
+			}
+		})
+	}
+}
+
+// The context deadline bounds the retries, whatever the attempt limit.
+func TestRetryStopsAtDeadline(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/baremetal/v1/nodes" {
+			return false
+		}
+		writeJSON(w, 503, map[string]any{})
+		return true
+	}
+	c := standalone(t, f, RetryPolicy{MaxAttempts: 100000, BaseDelay: 5 * time.Millisecond, MaxDelay: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	bm, err := c.Baremetal(ctx)
+	require.NoError(t, err)
+	_, err = nodes.List(bm, nil).AllPages(ctx)
+	var ex *RetriesExhaustedError
+	require.ErrorAs(t, err, &ex)
+	assert.Equal(t, "time budget spent", ex.Reason)
+	assert.Less(t, int(ex.Attempts), 100000)
+}
+
+// A streamed body is rewound before it is sent again; one that cannot
+// rewind is not retried.
+func TestRetryRewindsBody(t *testing.T) {
+	payload := bytes.Repeat([]byte("rhcos"), 1000)
+	tests := []struct {
+		name      string
+		body      func() io.Reader
+		wantCalls int
+		wantOK    bool
+	}{
+		{"seekable", func() io.Reader { return bytes.NewReader(payload) }, 2, true},
+		{"not seekable", func() io.Reader { return io.MultiReader(bytes.NewReader(payload)) }, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			var calls atomic.Int32
+			var got []byte
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != "/image/v2/images/i/file" {
+					return false
+				}
+				b, _ := io.ReadAll(r.Body)
+				if calls.Add(1) == 1 {
+					writeJSON(w, 503, map[string]any{})
+					return true
+				}
+				got = b
+				w.WriteHeader(204)
+				return true
+			}
+			f.requireToken = false
+			c, err := Connect(context.Background(), Options{CloudConfig: map[string]any{"auth_type": "none", "image_endpoint_override": f.url("/image"), "auth": map[string]any{"endpoint": f.url("/baremetal")}}, Retry: fastRetry})
+			require.NoError(t, err)
+			ic, err := c.Image(context.Background())
+			require.NoError(t, err)
+			_, err = ic.Put(context.Background(), ic.ServiceURL("images", "i", "file"), nil, nil, &gophercloud.RequestOpts{RawBody: tt.body(), OkCodes: []int{204}})
+			assert.Equal(t, tt.wantCalls, int(calls.Load()))
+			if tt.wantOK {
+				require.NoError(t, err)
+				assert.Equal(t, payload, got)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}
+
+// A connection reset mid-request is retried for idempotent methods only.
+func TestRetryConnectionReset(t *testing.T) {
+	tests := []struct {
+		method    string
+		wantCalls int
+		wantOK    bool
+	}{
+		{"GET", 3, true},
+		{"POST", 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			var calls atomic.Int32
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != "/baremetal/v1/nodes" {
+					return false
+				}
+				drain(r)
+				if calls.Add(1) <= 2 {
+					resetConnection(t, w)
+					return true
+				}
+				writeJSON(w, 200, map[string]any{"nodes": []any{}})
+				return true
+			}
+			c := standalone(t, f, fastRetry)
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			if tt.method == "GET" {
+				_, err = nodes.List(bm, nil).AllPages(context.Background())
+			} else {
+				_, err = nodes.Create(context.Background(), bm, nodes.CreateOpts{Name: "n"}).Extract()
+			}
+			assert.Equal(t, tt.wantCalls, int(calls.Load()))
+			if tt.wantOK {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}
+
+// resetConnection aborts the TCP connection with an RST.
+func resetConnection(t *testing.T, w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	require.NoError(t, err)
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+// A service that is not listening yet (restarting) is waited for.
+func TestRetryConnectionRefused(t *testing.T) {
+	isolate(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	f := newFakeCloud(t)
+	f.requireToken = false
+	var started atomic.Bool
+	retry := RetryPolicy{MaxAttempts: 50, BaseDelay: 10 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
+	c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: "http://" + addr + "/baremetal"}, Retry: retry})
+	require.NoError(t, err)
+	// Bring the service up after the first refusal.
+	c.Provider.RetryFunc = func(ctx context.Context, method, u string, o *gophercloud.RequestOpts, err error, n uint) error {
+		if !started.Swap(true) {
+			srv := httptest.NewUnstartedServer(f.srv.Config.Handler)
+			ln, lerr := net.Listen("tcp", addr)
+			require.NoError(t, lerr)
+			srv.Listener = ln
+			srv.Start()
+			t.Cleanup(srv.Close)
+		}
+		r := &retrier{policy: retry.withDefaults()}
+		return r.retry(ctx, method, u, o, err, n)
+	}
+	bm, err := c.Baremetal(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "1.82", bm.Microversion)
+	assert.True(t, started.Load())
+
+	// Nobody listening, ever: refused after the attempt limit.
+	c2, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: "http://127.0.0.1:1/"}, Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond}})
+	require.NoError(t, err)
+	_, err = c2.Baremetal(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "connection refused")
+	var ex *RetriesExhaustedError
+	require.ErrorAs(t, err, &ex)
+	assert.Equal(t, uint(3), ex.Attempts)
+}
+
+func TestTransientClassification(t *testing.T) {
+	opErr := func(errno error) error {
+		return &url.Error{Op: "Get", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", errno)}}
+	}
+	code := func(status int, body string) error {
+		return gophercloud.ErrUnexpectedResponseCode{Actual: status, Body: []byte(body)}
+	}
+	tests := []struct {
+		name   string
+		method string
+		err    error
+		want   bool
+	}{
+		{"refused POST", "POST", opErr(syscall.ECONNREFUSED), true},
+		{"reset GET", "GET", opErr(syscall.ECONNRESET), true},
+		{"reset PATCH", "PATCH", opErr(syscall.ECONNRESET), false},
+		{"EOF DELETE", "DELETE", &url.Error{Op: "Delete", URL: "u", Err: io.EOF}, true},
+		{"deadline", "GET", fmt.Errorf("x: %w", context.DeadlineExceeded), false},
+		{"canceled", "GET", context.Canceled, false},
+		{"409 locked", "PATCH", code(409, `{"error_message": "{\"faultstring\": \"Node x is locked by host y\"}"}`), true},
+		{"409 MAC exists", "POST", code(409, `{"error_message": "{\"faultstring\": \"A port with MAC address 52:54:00:00:00:01 already exists.\"}"}`), false},
+		{"409 associated", "DELETE", code(409, `{"error_message": "{\"faultstring\": \"Node n is associated with instance i.\"}"}`), false},
+		{"503", "POST", code(503, ""), true},
+		{"500", "GET", code(500, ""), false},
+		{"504 GET", "GET", code(504, ""), true},
+		{"plain error", "GET", errors.New("boom"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := transient(tt.method, tt.err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// Backoff grows, stays under MaxDelay, and honours Retry-After.
+func TestBackoff(t *testing.T) {
+	r := &retrier{policy: RetryPolicy{MaxAttempts: 10, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}}
+	for n := uint(1); n < 10; n++ {
+		step := min(100*time.Millisecond<<(n-1), time.Second)
+		d := r.backoff(n, errors.New("x"))
+		assert.GreaterOrEqual(t, d, step/2, "attempt %d", n)
+		assert.LessOrEqual(t, d, step, "attempt %d", n)
+	}
+	withHeader := gophercloud.ErrUnexpectedResponseCode{Actual: 503, ResponseHeader: http.Header{"Retry-After": {"5"}}}
+	assert.Equal(t, time.Second, r.backoff(1, withHeader), "Retry-After, capped at MaxDelay")
+}
