@@ -112,7 +112,7 @@ func (r *NodeResult) seen(at time.Time, n Node) {
 // Summary counts the outcomes of a task.
 type Summary struct {
 	Total, Changed, Unchanged, Failed, NotStarted int
-	Elapsed                                      time.Duration
+	Elapsed                                       time.Duration
 }
 
 // Summarize counts results by status.
