@@ -403,7 +403,7 @@ func (c *checker) hash(field, h string) string {
 	case len(sum) != want || err != nil:
 		c.fail(field, "not a verification hash: %s wants %d hex digits", fn, want)
 	default:
-		return fn + "-" + sum
+		return fn + "-" + strings.ToLower(sum)
 	}
 	return ""
 }

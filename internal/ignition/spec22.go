@@ -137,6 +137,7 @@ func (spec22) render(m *model, s *specInfo, base map[string]any, compress bool) 
 		}
 		cfg = merge22(bm, cfg, "").(map[string]any)
 	}
+	defaultModes22(cfg, m)
 	out.config = cfg
 	if out.json, err = marshal(cfg); err != nil {
 		return nil, err
@@ -177,11 +178,7 @@ func build22(m *model, compress bool) *config22 {
 	if len(m.files) > 0 {
 		c.Storage = &storage22{}
 		for _, f := range m.files {
-			mode := defaultFileMode22
-			if f.mode != nil {
-				mode = *f.mode
-			}
-			cf := file22{Filesystem: "root", Path: f.path, Mode: &mode, Overwrite: f.overwrite, User: owner3(f.user), Group: owner3(f.group)}
+			cf := file22{Filesystem: "root", Path: f.path, Mode: f.mode, Overwrite: f.overwrite, User: owner3(f.user), Group: owner3(f.group)}
 			switch {
 			case f.inline:
 				cf.Contents.Source = dataURL(f.data)
@@ -217,6 +214,26 @@ func build22(m *model, compress bool) *config22 {
 		}
 	}
 	return c
+}
+
+// defaultModes22 gives our files without a mode, after the merge (so a
+// base's mode for the same path still wins), 3.x's default 0644.
+func defaultModes22(cfg map[string]any, m *model) {
+	ours := map[string]bool{}
+	for _, f := range m.files {
+		ours[f.path] = true
+	}
+	st, _ := cfg["storage"].(map[string]any)
+	files, _ := st["files"].([]any)
+	for _, e := range files {
+		f, ok := e.(map[string]any)
+		if !ok || f["filesystem"] != "root" {
+			continue
+		}
+		if p, _ := f["path"].(string); ours[p] && f["mode"] == nil {
+			f["mode"] = float64(defaultFileMode22)
+		}
+	}
 }
 
 func ref22(r mRef) reference22 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/coreos/go-semver/semver"
 	v30 "github.com/coreos/ignition/v2/config/v3_0"
@@ -74,7 +73,7 @@ func (s spec3[C]) render(m *model, info *specInfo, base map[string]any, compress
 	// The final word is Ignition's own parser and validator, on the exact
 	// bytes we hand back.
 	_, rpt, err := s.parse(out.json)
-	errs, warns := reportLines(rpt, "invalid Ignition "+s.version+" config at ")
+	errs, warns := reportLines(rpt, "invalid Ignition "+s.version+" config at ", "Ignition "+s.version+" config at ")
 	out.warnings = append(out.warnings, warns...)
 	if err != nil {
 		if len(errs) == 0 {
@@ -111,7 +110,7 @@ func (s spec3[C]) parseBase(base map[string]any) (C, []string, error) {
 		return zero, nil, &FieldError{Field: "base", Msg: fmt.Sprintf("not JSON-encodable: %v", err)}
 	}
 	cfg, rpt, err := s.parseCompat(raw)
-	errs, warns := reportLines(rpt, "base at ")
+	errs, warns := reportLines(rpt, "base at ", "base at ")
 	if err != nil {
 		if len(errs) == 0 {
 			errs = append(errs, &FieldError{Field: "base", Msg: err.Error()})
@@ -152,13 +151,13 @@ func withVersion(base map[string]any, version string) (map[string]any, error) {
 // reportLines splits an Ignition report into errors and warning lines,
 // each naming its JSON path. Messages are Ignition's own: they name keys
 // and rules, never values, so no secret leaks through them.
-func reportLines(rpt report.Report, prefix string) (errs []error, warns []string) {
+func reportLines(rpt report.Report, errPrefix, warnPrefix string) (errs []error, warns []string) {
 	for _, e := range rpt.Entries {
-		line := prefix + jsonPath(e.Context.Path) + ": " + e.Message
+		at := jsonPath(e.Context.Path) + ": " + e.Message
 		if e.Kind.IsFatal() {
-			errs = append(errs, errors.New(line))
+			errs = append(errs, errors.New(errPrefix+at))
 		} else {
-			warns = append(warns, strings.Replace(line, "invalid ", "", 1))
+			warns = append(warns, warnPrefix+at)
 		}
 	}
 	return errs, warns
