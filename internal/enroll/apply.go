@@ -1,0 +1,372 @@
+package enroll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
+	"github.com/gophercloud/gophercloud/v2/pagination"
+
+	"github.com/metalkit/baremetal/internal/openstack"
+)
+
+// Outcome is what happened to one node.
+type Outcome struct {
+	Plan           *Plan
+	Name           string
+	UUID           string
+	ProvisionState string
+	// Action is the plan's, or "failed" / "skipped".
+	Action  Action
+	Changed bool
+	Ports   []OutPort
+	// Error says why the node failed (scrubbed); LastError is Ironic's.
+	Error     string
+	LastError string
+	// waiting: a manage was requested (or was in progress) and the node is awaited.
+	waiting bool
+}
+
+// OutPort is a port of the node after the run.
+type OutPort struct {
+	UUID    string `json:"uuid"`
+	Address string `json:"address"`
+}
+
+const (
+	ActionFailed  Action = "failed"
+	ActionSkipped Action = "skipped"
+)
+
+// Failed tells whether the node ended in error.
+func (o *Outcome) Failed() bool { return o.Error != "" }
+
+// Predict is the outcome of a plan without applying it (check mode).
+func Predict(plans []*Plan) []*Outcome {
+	out := make([]*Outcome, len(plans))
+	for i, p := range plans {
+		o := newOutcome(p)
+		o.Changed = p.Err == nil && p.Changed()
+		if p.Err != nil {
+			o.fail(p.Err)
+		}
+		if p.Err == nil {
+			o.Ports = predictedPorts(p)
+			switch {
+			case p.Action == ActionDelete:
+				o.ProvisionState = ""
+			case p.Manage:
+				o.ProvisionState = StateManageable
+			case p.Action == ActionCreate:
+				o.ProvisionState = StateEnroll
+			}
+		}
+		out[i] = o
+	}
+	return out
+}
+
+func newOutcome(p *Plan) *Outcome {
+	o := &Outcome{Plan: p, Name: p.Node.Name, Action: p.Action}
+	if p.Existing != nil {
+		o.UUID = p.Existing.UUID
+		o.ProvisionState = p.Existing.ProvisionState
+		o.LastError = p.Existing.LastError
+		if o.Name == "" {
+			o.Name = p.Existing.Name
+		}
+		for _, port := range p.ExistingPorts {
+			o.Ports = append(o.Ports, OutPort{UUID: port.UUID, Address: port.Address})
+		}
+	}
+	return o
+}
+
+func (o *Outcome) fail(err error) {
+	o.Error = openstack.Scrub(err.Error())
+	if o.Action != ActionSkipped {
+		o.Action = ActionFailed
+	}
+}
+
+func predictedPorts(p *Plan) []OutPort {
+	if p.Action == ActionDelete || p.Action == ActionAbsent {
+		return nil
+	}
+	gone := map[string]bool{}
+	for _, d := range p.PortDeletes {
+		gone[d.UUID] = true
+	}
+	var out []OutPort
+	for _, port := range p.ExistingPorts {
+		if !gone[port.UUID] {
+			out = append(out, OutPort{UUID: port.UUID, Address: port.Address})
+		}
+	}
+	for _, c := range p.PortCreates {
+		out = append(out, OutPort{Address: c.Address})
+	}
+	sortPorts(out)
+	return out
+}
+
+func sortPorts(ps []OutPort) {
+	sort.Slice(ps, func(a, b int) bool { return ps[a].Address < ps[b].Address })
+}
+
+// Apply runs the plans: a pool of opts.Concurrency workers makes each
+// node's writes (create or patch, ports, the manage request, or delete),
+// then one poller waits for every node in verifying at once, listing nodes
+// instead of reading them one by one. A failure on one node never hides the
+// others' outcomes; with Failfast, nodes not yet started are skipped.
+func Apply(ctx context.Context, client *gophercloud.ServiceClient, plans []*Plan, opts Options) []*Outcome {
+	out := make([]*Outcome, len(plans))
+	for i, p := range plans {
+		out[i] = newOutcome(p)
+	}
+	workers := max(1, opts.Concurrency)
+	var failed atomic.Bool
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(plans)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				o := out[i]
+				if opts.Failfast && failed.Load() {
+					o.Action = ActionSkipped
+					o.Error = "not attempted: failfast is set and another node failed"
+					continue
+				}
+				applyOne(ctx, client, o, opts)
+				if o.Failed() {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	for i, p := range plans {
+		if p.Err != nil {
+			out[i].fail(p.Err)
+			failed.Store(true)
+		}
+	}
+	for i, p := range plans {
+		if p.Err != nil {
+			continue
+		}
+		if !p.Changed() && !p.Wait {
+			continue
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	waitVerifying(ctx, client, out, opts)
+	return out
+}
+
+// applyOne makes one node's writes, in an order that leaves a usable node
+// behind if it stops half way: node, then its ports, then manage.
+func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome, opts Options) {
+	p := o.Plan
+	label := p.Node.Label()
+	switch p.Action {
+	case ActionDelete:
+		if err := nodes.Delete(ctx, client, p.Existing.UUID).ExtractErr(); err != nil {
+			o.fail(openstack.Describe(err, "delete "+label))
+			return
+		}
+		o.Changed, o.ProvisionState, o.Ports = true, "", nil
+		return
+	case ActionCreate:
+		created, err := nodes.Create(ctx, client, createOpts(p.CreateBody)).Extract()
+		if err != nil {
+			o.fail(openstack.Describe(err, "create "+label))
+			return
+		}
+		o.Changed, o.UUID, o.ProvisionState = true, created.UUID, created.ProvisionState
+	}
+	if len(p.Patch) > 0 {
+		updated, err := nodes.Update(ctx, client, o.UUID, nodeOps(p.Patch)).Extract()
+		if err != nil {
+			o.fail(openstack.Describe(err, "update "+label))
+			return
+		}
+		o.Changed, o.ProvisionState = true, updated.ProvisionState
+	}
+	if err := applyPorts(ctx, client, o); err != nil {
+		o.fail(err)
+		return
+	}
+	if p.Manage {
+		err := nodes.ChangeProvisionState(ctx, client, o.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetManage}).ExtractErr()
+		if err != nil {
+			o.fail(openstack.Describe(err, "manage "+label))
+			return
+		}
+		o.Changed, o.ProvisionState = true, stateVerifying
+	}
+	o.waiting = p.Wait
+}
+
+func applyPorts(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome) error {
+	p := o.Plan
+	label := p.Node.Label()
+	keep := map[string]OutPort{}
+	for _, port := range o.Ports {
+		keep[port.Address] = port
+	}
+	for _, d := range p.PortDeletes {
+		if err := ports.Delete(ctx, client, d.UUID).ExtractErr(); err != nil {
+			return openstack.Describe(err, fmt.Sprintf("%s: delete port %s", label, d.Address))
+		}
+		o.Changed = true
+		delete(keep, d.Address)
+	}
+	for _, pp := range p.PortPatches {
+		if _, err := ports.Update(ctx, client, pp.UUID, portOps(pp.Ops)).Extract(); err != nil {
+			return openstack.Describe(err, fmt.Sprintf("%s: update port %s", label, pp.Address))
+		}
+		o.Changed = true
+	}
+	for _, c := range p.PortCreates {
+		created, err := ports.Create(ctx, client, ports.CreateOpts{
+			NodeUUID:            o.UUID,
+			Address:             c.Address,
+			PhysicalNetwork:     deref(c.PhysicalNetwork),
+			LocalLinkConnection: c.LocalLinkConnection,
+			PXEEnabled:          c.PXEEnabled,
+		}).Extract()
+		if err != nil {
+			return openstack.Describe(err, fmt.Sprintf("%s: create port %s", label, c.Address))
+		}
+		o.Changed = true
+		keep[c.Address] = OutPort{UUID: created.UUID, Address: created.Address}
+	}
+	o.Ports = o.Ports[:0]
+	for _, port := range keep {
+		o.Ports = append(o.Ports, port)
+	}
+	sortPorts(o.Ports)
+	return nil
+}
+
+// waitVerifying polls until every awaited node has left verifying: one
+// node list per round for all of them, the interval growing from 200 ms to
+// opts.PollInterval. A node back in enroll failed its BMC validation:
+// Ironic's last_error says why.
+func waitVerifying(ctx context.Context, client *gophercloud.ServiceClient, out []*Outcome, opts Options) {
+	pending := map[string]*Outcome{}
+	for _, o := range out {
+		if o.waiting && !o.Failed() && o.UUID != "" {
+			pending[o.UUID] = o
+		}
+	}
+	maxInterval := opts.PollInterval
+	if maxInterval <= 0 {
+		maxInterval = 2 * time.Second
+	}
+	interval := 200 * time.Millisecond
+	for len(pending) > 0 {
+		select {
+		case <-ctx.Done():
+			for _, o := range pending {
+				o.fail(fmt.Errorf("%s: timed out waiting for manageable, still %q (BMC validation not finished)", o.Plan.Node.Label(), o.ProvisionState))
+			}
+			return
+		case <-time.After(interval):
+		}
+		interval = min(maxInterval, interval*3/2)
+		states, err := listStates(ctx, client)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				continue // reported at the top of the loop
+			}
+			for _, o := range pending {
+				o.fail(fmt.Errorf("%s: waiting for manageable: %w", o.Plan.Node.Label(), openstack.Describe(err, "list nodes")))
+			}
+			return
+		}
+		for id, o := range pending {
+			st, ok := states[id]
+			if !ok {
+				o.fail(fmt.Errorf("%s: node %s disappeared while waiting for manageable", o.Plan.Node.Label(), id))
+				delete(pending, id)
+				continue
+			}
+			o.ProvisionState, o.LastError = st.ProvisionState, st.LastError
+			switch {
+			case st.ProvisionState == StateManageable && st.TargetProvisionState == "":
+				delete(pending, id)
+			case st.ProvisionState == StateEnroll && st.TargetProvisionState == "":
+				detail := st.LastError
+				if detail == "" {
+					detail = "no last_error reported"
+				}
+				o.fail(fmt.Errorf("%s: BMC validation failed, the node stays in enroll: %s", o.Plan.Node.Label(), detail))
+				delete(pending, id)
+			case st.ProvisionState != stateVerifying && st.TargetProvisionState == "":
+				delete(pending, id) // moved on (another actor): nothing left to wait for
+			}
+		}
+	}
+}
+
+type nodeState struct {
+	UUID                 string `json:"uuid"`
+	ProvisionState       string `json:"provision_state"`
+	TargetProvisionState string `json:"target_provision_state"`
+	LastError            string `json:"last_error"`
+}
+
+func listStates(ctx context.Context, client *gophercloud.ServiceClient) (map[string]nodeState, error) {
+	states := map[string]nodeState{}
+	opts := nodes.ListOpts{Fields: []string{"uuid", "provision_state", "target_provision_state", "last_error"}}
+	err := nodes.List(client, opts).EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {
+		var batch []nodeState
+		if err := nodes.ExtractNodesInto(page, &batch); err != nil {
+			return false, err
+		}
+		for _, s := range batch {
+			states[s.UUID] = s
+		}
+		return true, nil
+	})
+	return states, err
+}
+
+type createOpts map[string]any
+
+func (c createOpts) ToNodeCreateMap() (map[string]any, error) { return c, nil }
+
+func nodeOps(ops []PatchOp) nodes.UpdateOpts {
+	out := make(nodes.UpdateOpts, len(ops))
+	for i, op := range ops {
+		out[i] = op
+	}
+	return out
+}
+
+func portOps(ops []PatchOp) ports.UpdateOpts {
+	out := make(ports.UpdateOpts, len(ops))
+	for i, op := range ops {
+		out[i] = op
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
