@@ -1,0 +1,8 @@
+// Command nova_bm_server is the metalkit.baremetal.nova_bm_server module:
+// it boots a Nova server on a bare-metal flavor, waits for it, and explains
+// "No valid host was found".
+package main
+
+import "github.com/metalkit/baremetal/internal/ansible"
+
+func main() { ansible.Run(spec, run) }

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/metalkit/baremetal/internal/ansible"
+	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/diagnose"
+	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/server"
+)
+
+func run(m *ansible.Module) (*ansible.Result, error) {
+	d, err := desired(m)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, d.Timeout)
+	defer cancel()
+
+	c, err := connect(ctx, m, d.State)
+	if err != nil {
+		return nil, err
+	}
+	if d.State == server.StateDiagnose {
+		return diagnoseOnly(ctx, c, d)
+	}
+
+	obs, err := server.Observe(ctx, c, d)
+	if err != nil {
+		return nil, err
+	}
+	plan := server.MakePlan(d, obs)
+	for _, w := range plan.Warnings {
+		m.Warn(w)
+	}
+	values := map[string]any{
+		"actions":    actionNames(plan.Actions),
+		"mismatches": nonNil(plan.Mismatches),
+		"deleted":    []string{},
+		"server":     nil,
+	}
+	if d.UserData != nil {
+		values["user_data"] = d.UserData.Report()
+	}
+	if len(plan.Existing) == 1 {
+		values["server"] = server.View(&plan.Existing[0], nil)
+	}
+	if plan.Failure != "" {
+		if len(plan.Existing) == 1 && plan.Existing[0].Status == "ERROR" {
+			// The homework for a server an earlier run left in ERROR.
+			diag := server.Diagnose(ctx, c, d, obs, &plan.Existing[0])
+			values["diagnosis"] = toMap(diag)
+			return nil, ansible.Failf(values, "%s. %s", plan.Failure, diag.Summary)
+		}
+		return nil, ansible.Failf(values, "%s", plan.Failure)
+	}
+
+	res := &ansible.Result{Changed: plan.Changes(), Values: values}
+	if m.Diff && res.Changed {
+		before, after := server.DiffView(d, obs, plan)
+		res.Diff = map[string]any{"before": before, "after": after, "before_header": "server " + d.Name, "after_header": "server " + d.Name}
+	}
+	if m.CheckMode {
+		res.Msg = checkMessage(d, plan)
+		return res, nil
+	}
+
+	out, err := server.Apply(ctx, c, d, obs, plan)
+	values["server"] = server.View(out.Server, out.Node)
+	values["deleted"] = nonNil(out.Deleted)
+	if len(out.Timings) > 0 {
+		values["timings"] = out.Timings
+	}
+	if out.Diagnosis != nil {
+		values["diagnosis"] = toMap(*out.Diagnosis)
+	}
+	res.Changed = out.Changed
+	if err != nil {
+		values["changed"] = out.Changed
+		return nil, ansible.Failf(values, "%s", explain(ctx, err, d.Timeout))
+	}
+	res.Msg = doneMessage(d, plan, out)
+	return res, nil
+}
+
+// connect opens the cloud and the clients the state needs; only Nova is
+// required, the others are read where reachable.
+func connect(ctx context.Context, m *ansible.Module, state string) (server.Clients, error) {
+	var c server.Clients
+	cloud, err := openstack.Connect(ctx, cloudopts.FromParams(m.Params))
+	if err != nil {
+		return c, err
+	}
+	if c.Compute, err = cloud.Compute(ctx); err != nil {
+		return c, err
+	}
+	if state == server.StatePresent {
+		c.Image, c.ImageErr = cloud.Image(ctx)
+		c.Network, c.NetworkErr = cloud.Network(ctx)
+	}
+	c.Baremetal, c.BaremetalErr = cloud.Baremetal(ctx)
+	if state != server.StateAbsent {
+		c.Placement, c.PlacementErr = cloud.Placement(ctx)
+	}
+	return c, nil
+}
+
+// diagnoseOnly answers state=diagnose: nothing is created.
+func diagnoseOnly(ctx context.Context, c server.Clients, d server.Desired) (*ansible.Result, error) {
+	flavor, err := server.ResolveFlavor(ctx, c.Compute, d.Flavor)
+	if err != nil {
+		return nil, fmt.Errorf("flavor: %w", err)
+	}
+	obs := server.Observed{Flavor: flavor, Pin: server.ParseAvailabilityZone(d.AvailabilityZone)}
+	list, err := server.FindServers(ctx, c.Compute, d.Name)
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]any{"server": nil, "actions": []string{}, "mismatches": []string{}, "deleted": []string{}}
+	var diag diagnose.Diagnosis
+	if len(list) == 1 {
+		values["server"] = server.View(&list[0], nil)
+		diag = server.Diagnose(ctx, c, d, obs, &list[0])
+	} else {
+		diag = server.Diagnose(ctx, c, d, obs, nil)
+	}
+	values["diagnosis"] = toMap(diag)
+	return &ansible.Result{Msg: diag.Summary, Values: values}, nil
+}
+
+// desired maps and checks the options; nothing is contacted yet.
+func desired(m *ansible.Module) (server.Desired, error) {
+	d := server.Desired{
+		Name:             m.Str("name"),
+		State:            m.Str("state"),
+		Image:            m.Str("image"),
+		Flavor:           m.Str("flavor"),
+		ConfigDrive:      m.Bool("config_drive"),
+		KeyName:          m.Str("key_name"),
+		AvailabilityZone: m.Str("availability_zone"),
+		SchedulerHints:   m.Dict("scheduler_hints"),
+		Wait:             cloudopts.Wait(m.Params),
+		Timeout:          time.Duration(m.Int("timeout")) * time.Second,
+		RecreateOnError:  m.Bool("recreate_on_error"),
+	}
+	if strings.TrimSpace(d.Name) == "" {
+		return d, errors.New("name: must not be empty")
+	}
+	if d.Timeout <= 0 {
+		return d, fmt.Errorf("timeout: must be a positive number of seconds, got %d", m.Int("timeout"))
+	}
+	var err error
+	if d.Nics, err = server.ParseNics(m.Params["nics"], m.Str("network")); err != nil {
+		return d, err
+	}
+	if md := m.Dict("metadata"); md != nil {
+		d.Metadata = map[string]string{}
+		for k, v := range md {
+			switch v := v.(type) {
+			case string:
+				d.Metadata[k] = v
+			case nil:
+				return d, fmt.Errorf("metadata: %s has no value; Nova metadata values are strings", k)
+			default:
+				b, _ := json.Marshal(v)
+				d.Metadata[k] = strings.Trim(string(b), `"`)
+			}
+		}
+	}
+	switch {
+	case m.IsSet("user_data"):
+		d.UserData = &server.UserData{Content: []byte(m.Str("user_data")), Source: "user_data"}
+	case m.IsSet("user_data_file"):
+		path := m.Str("user_data_file")
+		content, err := os.ReadFile(path)
+		if err != nil {
+			return d, fmt.Errorf("user_data_file: %w", err)
+		}
+		d.UserData = &server.UserData{Content: content, Source: path}
+	}
+	if d.UserData != nil && d.State == server.StatePresent {
+		// Before any connection: an oversized file fails fast.
+		if err := d.UserData.CheckSize(); err != nil {
+			return d, ansible.Failf(map[string]any{"user_data": d.UserData.Report()}, "%v; nothing was created", err)
+		}
+	}
+	return d, nil
+}
+
+func explain(ctx context.Context, err error, timeout time.Duration) string {
+	var f *server.Failed
+	if errors.As(err, &f) {
+		return f.Msg
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("%v (timeout %s)", err, timeout)
+	}
+	return err.Error()
+}
+
+func checkMessage(d server.Desired, p server.Plan) string {
+	if !p.Changes() {
+		return fmt.Sprintf("server %s: nothing to change", d.Name)
+	}
+	return fmt.Sprintf("server %s: would %s", d.Name, strings.Join(actionNames(p.Actions), ", then "))
+}
+
+func doneMessage(d server.Desired, p server.Plan, out *server.Outcome) string {
+	switch {
+	case d.State == server.StateAbsent && len(out.Deleted) == 0:
+		return fmt.Sprintf("server %s is absent", d.Name)
+	case d.State == server.StateAbsent:
+		msg := fmt.Sprintf("server %s deleted", d.Name)
+		if out.Node != nil {
+			msg += fmt.Sprintf("; node %s is %s again", nodeLabel(out), out.Node.ProvisionState)
+		}
+		return msg
+	case out.Server == nil:
+		return fmt.Sprintf("server %s", d.Name)
+	}
+	verb := "unchanged"
+	switch {
+	case p.Has(server.ActionCreate) && p.Has(server.ActionDelete):
+		verb = "recreated"
+	case p.Has(server.ActionCreate):
+		verb = "created"
+	case p.Has(server.ActionUpdateMetadata):
+		verb = "metadata updated"
+	}
+	msg := fmt.Sprintf("server %s %s: %s", d.Name, verb, out.Server.Status)
+	if out.Node != nil {
+		msg += " on node " + nodeLabel(out)
+	}
+	if t, ok := out.Timings["create"]; ok {
+		msg += fmt.Sprintf(" after %.1f s", t)
+	}
+	return msg
+}
+
+func nodeLabel(out *server.Outcome) string {
+	if out.Node.Name != "" {
+		return out.Node.Name
+	}
+	return out.Node.UUID
+}
+
+func actionNames(actions []server.Action) []string {
+	out := []string{}
+	for _, a := range actions {
+		out = append(out, string(a))
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// toMap turns a diagnosis into plain values for the result.
+func toMap(d diagnose.Diagnosis) map[string]any {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return map[string]any{"summary": d.Summary}
+	}
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}

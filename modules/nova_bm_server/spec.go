@@ -1,0 +1,196 @@
+package main
+
+import (
+	"maps"
+
+	"github.com/metalkit/baremetal/internal/ansible"
+	"github.com/metalkit/baremetal/internal/cloudopts"
+)
+
+// defaultTimeout suits a real bare-metal deploy (power on, PXE, write the
+// image, reboot): one hour.
+const defaultTimeout = 3600
+
+var spec = &ansible.Spec{
+	Name:             "nova_bm_server",
+	ShortDescription: "Boot a Nova server on bare metal (Ironic), wait for it, and explain \"No valid host was found\"",
+	Description: []string{
+		"Creates a Nova server of a bare-metal flavor, by name, and waits for it to become ACTIVE (C(openstack server create --config-drive true --user-data config.ign --flavor baremetal --image rhcos --wait)).",
+		"Idempotent by name: an existing ACTIVE server of that name is left alone (C(changed=false)); a different image or flavor is reported in RV(mismatches) and as a warning, never silently ignored.",
+		"Pre-flight before any write: the image, flavor, networks, ports, key pair and pinned node must exist, and the user data must fit Nova's limit (65535 bytes once base64-encoded); otherwise the task fails naming every problem and creates nothing.",
+		"When the server goes to ERROR (or is still building at the timeout), the task fails with RV(diagnosis): for every Ironic node, the reasons Nova could not use it (not available, maintenance, already hosting an instance, power state unknown, resource class differing or caught in the C(CUSTOM_CUSTOM_) trap, capabilities or traits not matching, not discovered by Nova yet, Placement's inventory reserved or used, not an allocation candidate), the flavor's own problems (not zeroing C(resources:VCPU/MEMORY_MB/DISK_GB), no or several custom resource classes), and a one-line summary an operator can act on.",
+		"O(state=diagnose) gives the same diagnosis on demand for O(flavor) without creating anything.",
+		"O(state=absent) deletes the server and, with O(wait), waits until it is gone and its Ironic node is cleaned back to C(available).",
+	},
+	Notes: []string{
+		"The user data is never echoed: the result shows its size, base64 size and sha256 only. Prefer O(user_data_file) with the C(dest) of M(metalkit.baremetal.ignition_render): Ansible templating can mangle JSON strings.",
+		"RHCOS reads its Ignition config from the config drive on bare metal (there is usually no metadata service on the provisioning network), hence O(config_drive) defaults to true, unlike the openstack CLI.",
+		"Ignition ignores Nova key pairs: SSH keys must be in the Ignition config.",
+		"Nova 26 (Zed)'s ironic driver cannot build a config drive for a server without networks (O(nics=none)): the module warns before booting, and the diagnosis names it if the boot fails.",
+		"Nova needs a few seconds after a node becomes available (its resource update, C(update_resources_interval)) before it can schedule onto it; the diagnosis reports nodes Nova has not discovered yet.",
+		"Reading Nova's hypervisors and Placement needs the admin role; without it the diagnosis says what it could not check.",
+		"Check mode resolves everything (the pre-flight runs) and writes nothing.",
+	},
+	Author: []string{"metalkit engineers"},
+	Options: withConnection(map[string]*ansible.Option{
+		"name": {Type: ansible.TypeStr, Required: true, Description: []string{"Name of the server; it identifies the server between runs."}},
+		"state": {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "absent", "diagnose"},
+			Description: []string{
+				"C(present) boots the server unless it exists; C(absent) deletes every server of the name.",
+				"C(diagnose) creates nothing: it reports which Ironic nodes could host O(flavor) and why the others cannot (and the fault of an existing server of the name).",
+			}},
+		"image":  {Type: ansible.TypeStr, Description: []string{"Glance image, by name or ID (for example the RHCOS image uploaded by M(metalkit.baremetal.glance_rhcos)). It must be active."}},
+		"flavor": {Type: ansible.TypeStr, Description: []string{"Nova flavor, by name or ID; for bare metal it carries C(resources:CUSTOM_<CLASS>=1) and zeroes C(resources:VCPU), C(resources:MEMORY_MB) and C(resources:DISK_GB)."}},
+		"nics": {Type: ansible.TypeRaw, Description: []string{
+			"Networks of the server: C(none), C(auto), or a list whose items are dicts with one of C(net-id), C(net-name), C(port-id) and optionally C(fixed_ip), or strings C(net-name=ctlplane,fixed_ip=192.0.2.10), or bare network names or IDs.",
+			"Networks and ports are checked through Neutron before anything is created.",
+			"Unset (and no O(network)): C(auto).",
+		}},
+		"network": {Type: ansible.TypeStr, Description: []string{"One network by name or ID: a shorter form of O(nics)."}},
+		"config_drive": {Type: ansible.TypeBool, Default: true,
+			Description: []string{"Attach a config drive holding the user data (how RHCOS gets its Ignition config on bare metal)."}},
+		"user_data": {Type: ansible.TypeStr, NoLog: true,
+			Description: []string{"User data, for example the Ignition JSON. Never echoed; only its size and sha256 are returned."}},
+		"user_data_file": {Type: ansible.TypePath,
+			Description: []string{"Path of a file holding the user data on the host the module runs on, for example the C(dest) of M(metalkit.baremetal.ignition_render)."}},
+		"key_name": {Type: ansible.TypeStr, Description: []string{"Nova key pair to inject. RHCOS ignores it (see notes)."}},
+		"availability_zone": {Type: ansible.TypeStr, Description: []string{
+			"Availability zone. C(nova::<node>) pins the server to one Ironic node, by name or UUID (the name is resolved to the UUID Nova knows the node by); forcing a destination needs the admin role.",
+		}},
+		"metadata": {Type: ansible.TypeDict, Aliases: []string{"meta"},
+			Description: []string{"Server metadata (string values). On an existing server, keys that differ are updated; other keys are kept."}},
+		"scheduler_hints": {Type: ansible.TypeDict, Description: []string{"Scheduler hints passed as they are (C(os:scheduler_hints)), for example C(group: <server group id>)."}},
+		"recreate_on_error": {Type: ansible.TypeBool, Default: false, Description: []string{
+			"When a server of the name is in ERROR (left by an earlier run), delete it and boot it again instead of failing.",
+		}},
+	}),
+	MutuallyExclusive: [][]string{{"user_data", "user_data_file"}, {"nics", "network"}},
+	RequiredIf: []ansible.RequiredIf{
+		{Key: "state", Value: "present", Requirements: []string{"image", "flavor"}},
+		{Key: "state", Value: "diagnose", Requirements: []string{"flavor"}},
+	},
+	Examples: examples,
+	Return:   returns,
+}
+
+// withConnection adds the shared OpenStack connection options (wait and
+// timeout among them).
+func withConnection(own map[string]*ansible.Option) map[string]*ansible.Option {
+	all := cloudopts.Options(defaultTimeout)
+	all["wait"].Description = []string{
+		"Wait for the server to be ACTIVE (O(state=present)), or gone and its node back to C(available) (O(state=absent)).",
+	}
+	maps.Copy(all, own)
+	return all
+}
+
+const examples = `
+- name: Render the Ignition config
+  metalkit.baremetal.ignition_render:
+    users:
+      - name: core
+        ssh_authorized_keys: ["{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"]
+    dest: /home/stack/ocp/blade-ocp-node-1.ign
+
+- name: Boot RHCOS on a bare-metal node
+  metalkit.baremetal.nova_bm_server:
+    cloud: undercloud
+    name: blade-ocp-node-1
+    image: rhcos-4.16
+    flavor: baremetal
+    nics:
+      - net-name: ctlplane
+    user_data_file: /home/stack/ocp/blade-ocp-node-1.ign
+  register: boot
+
+- name: Where it landed
+  ansible.builtin.debug:
+    msg: "{{ boot.server.name }} on node {{ boot.server.node.name }}: {{ boot.server.addresses }}"
+
+- name: A server left in ERROR by an earlier run is replaced; pin it to one node
+  metalkit.baremetal.nova_bm_server:
+    name: blade-ocp-node-2
+    image: rhcos-4.16
+    flavor: baremetal
+    network: ctlplane
+    availability_zone: "nova::blade-ocp-node-2"
+    user_data_file: /home/stack/ocp/blade-ocp-node-2.ign
+    recreate_on_error: true
+
+- name: Why would a baremetal server not schedule? (creates nothing)
+  metalkit.baremetal.nova_bm_server:
+    name: blade-ocp-node-3
+    flavor: baremetal
+    state: diagnose
+  register: doctor
+
+- name: One line to act on
+  ansible.builtin.debug:
+    msg: "{{ doctor.diagnosis.summary }}"
+
+- name: Delete the server and wait for its node to be cleaned back to available
+  metalkit.baremetal.nova_bm_server:
+    name: blade-ocp-node-1
+    state: absent
+`
+
+var returns = map[string]*ansible.ReturnValue{
+	"server": {
+		Description: []string{"The server (null once deleted or when absent)."},
+		Returned:    "always", Type: "dict",
+		Contains: map[string]*ansible.ReturnValue{
+			"id":                {Description: []string{"Server ID."}, Returned: "success", Type: "str"},
+			"name":              {Description: []string{"Server name."}, Returned: "success", Type: "str"},
+			"status":            {Description: []string{"Nova status (ACTIVE, BUILD, ERROR, ...)."}, Returned: "success", Type: "str", Sample: "ACTIVE"},
+			"addresses":         {Description: []string{"Addresses per network, as Nova reports them."}, Returned: "success", Type: "dict"},
+			"access_ipv4":       {Description: []string{"Access IPv4 address."}, Returned: "success", Type: "str"},
+			"access_ipv6":       {Description: []string{"Access IPv6 address."}, Returned: "success", Type: "str"},
+			"image":             {Description: []string{"The image (C(id))."}, Returned: "success", Type: "dict"},
+			"flavor":            {Description: []string{"The flavor (C(name), or C(id) on old Nova)."}, Returned: "success", Type: "dict"},
+			"key_name":          {Description: []string{"Key pair name."}, Returned: "success", Type: "str"},
+			"availability_zone": {Description: []string{"Availability zone."}, Returned: "success", Type: "str"},
+			"metadata":          {Description: []string{"Server metadata."}, Returned: "success", Type: "dict"},
+			"fault":             {Description: []string{"Nova's fault (C(code), C(message)) of a server in ERROR."}, Returned: "when the server has a fault", Type: "dict"},
+			"node": {Description: []string{"The Ironic node the server runs on (C(uuid), C(name), C(provision_state), C(power_state), C(resource_class), C(instance_uuid)), when known."},
+				Returned: "success", Type: "dict"},
+		},
+	},
+	"user_data": {
+		Description: []string{"What was sent as user data, without its content: C(size), C(encoded_size) (base64), C(sha256), C(source)."},
+		Returned:    "when user data is given", Type: "dict",
+		Sample: map[string]any{"size": 1893, "encoded_size": 2524, "sha256": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "source": "/home/stack/ocp/node-1.ign"},
+	},
+	"actions": {
+		Description: []string{"What the module did (or would do in check mode): C(delete), C(create), C(wait), C(update_metadata)."},
+		Returned:    "always", Type: "list", Elements: "str", Sample: []any{"create"},
+	},
+	"mismatches": {
+		Description: []string{"Differences between the existing server and the request that the module reports but does not fix (image, flavor)."},
+		Returned:    "always", Type: "list", Elements: "str",
+	},
+	"timings": {
+		Description: []string{"Seconds: C(create) (request to ACTIVE), C(delete) (request to gone), C(node_available) (gone to the node cleaned back to available)."},
+		Returned:    "when something was waited for", Type: "dict", Sample: map[string]any{"create": 2.4},
+	},
+	"deleted": {
+		Description: []string{"IDs of the servers deleted."},
+		Returned:    "always", Type: "list", Elements: "str",
+	},
+	"diagnosis": {
+		Description: []string{"Why the server could not be placed or built, node by node."},
+		Returned:    "when the server is in ERROR or still building at the timeout, and with O(state=diagnose)", Type: "dict",
+		Contains: map[string]*ansible.ReturnValue{
+			"summary": {Description: []string{"One line an operator can act on."}, Returned: "always", Type: "str",
+				Sample: "No valid host was found: none of 3 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1): 2 in maintenance (node-1, node-2); 1 manageable, needs provide (node-3)"},
+			"cause":          {Description: []string{"C(no_valid_host), C(build_failed), C(timeout), C(server_error), C(active) or C(on_demand)."}, Returned: "always", Type: "str"},
+			"fault":          {Description: []string{"The server's fault."}, Returned: "when the server has one", Type: "dict"},
+			"flavor":         {Description: []string{"The flavor, its extra specs, what it asks for (C(resources), C(resource_class), C(capabilities), traits) and its own C(problems)."}, Returned: "always", Type: "dict"},
+			"eligible_nodes": {Description: []string{"Nodes that look able to host the flavor now."}, Returned: "always", Type: "list", Elements: "str"},
+			"nodes": {Description: []string{
+				"Every Ironic node: C(uuid), C(name), C(provision_state), C(power_state), C(maintenance), C(instance_uuid), C(resource_class), C(placement_resource_class), C(capabilities), C(traits), C(last_error), C(hypervisor) (known to Nova), C(resource_provider) (Placement inventories and usages), C(allocation_candidate), C(eligible), and C(reasons) (each C(code), C(message), C(blocking)).",
+			}, Returned: "always", Type: "list", Elements: "dict"},
+			"placement": {Description: []string{"Whether Placement was read, the allocation-candidates query and the candidates."}, Returned: "always", Type: "dict"},
+			"notes":     {Description: []string{"What could not be checked, and why."}, Returned: "when something could not be read", Type: "list", Elements: "str"},
+		},
+	},
+}
