@@ -279,6 +279,9 @@ func merge22(base, ours any, at string) any {
 		if !ok {
 			return ours
 		}
+		if at == "storage" {
+			dropShadowedNodes(b, o)
+		}
 		for k, v := range o {
 			if bv, exists := b[k]; exists {
 				b[k] = merge22(bv, v, joinKey(at, k))
@@ -311,6 +314,41 @@ func merge22(base, ours any, at string) any {
 		return b
 	default:
 		return ours
+	}
+}
+
+var nodeLists22 = []string{"files", "directories", "links"}
+
+// dropShadowedNodes removes base files, directories and links whose path
+// ours uses in another of those lists: a path is one node, and ours wins
+// (Ignition 3's Merge does the same for 3.x).
+func dropShadowedNodes(base, ours map[string]any) {
+	for _, ol := range nodeLists22 {
+		oursList, _ := ours[ol].([]any)
+		for _, e := range oursList {
+			n, ok := e.(map[string]any)
+			if !ok {
+				continue
+			}
+			k := byFilesystemPath(n)
+			for _, bl := range nodeLists22 {
+				baseList, _ := base[bl].([]any)
+				if bl == ol || len(baseList) == 0 {
+					continue
+				}
+				kept := baseList[:0:0]
+				for _, be := range baseList {
+					if bn, ok := be.(map[string]any); !ok || byFilesystemPath(bn) != k {
+						kept = append(kept, be)
+					}
+				}
+				if len(kept) == 0 {
+					delete(base, bl)
+				} else {
+					base[bl] = kept
+				}
+			}
+		}
 	}
 }
 
