@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -341,3 +342,6 @@ func drain(r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }
 
 // fastRetry keeps retry tests quick.
 var fastRetry = RetryPolicy{MaxAttempts: 10, BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
+
+// discardLog silences httptest's TLS handshake error logs.
+func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }
