@@ -12,11 +12,11 @@ import (
 var docAttributes = map[string]any{
 	"check_mode": map[string]any{
 		"support":     "full",
-		"description": "Can run in check_mode and return changed status prediction without modifying target.",
+		"description": "Can run in check_mode and return changed status prediction without modifying target",
 	},
 	"diff_mode": map[string]any{
 		"support":     "full",
-		"description": "Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.",
+		"description": "Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode",
 	},
 }
 
