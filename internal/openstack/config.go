@@ -344,6 +344,8 @@ func finish(c config, source string) (*resolved, error) {
 			}
 		}
 	}
+	// Known before any validation, so no message below can carry them.
+	RegisterSecret(r.auth["password"], r.auth["token"], r.auth["application_credential_secret"])
 	if v := str(c["verify"]); v != "" {
 		b, err := parseBool(v)
 		if err != nil {

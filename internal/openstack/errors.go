@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf16"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/tidwall/gjson"
@@ -52,9 +53,7 @@ func Scrub(s string, extra ...string) string {
 			continue
 		}
 		forms = append(forms, v, url.QueryEscape(v), url.PathEscape(v))
-		if b, err := json.Marshal(v); err == nil {
-			forms = append(forms, string(b[1:len(b)-1]))
-		}
+		forms = append(forms, jsonForms(v)...)
 	}
 	// Longest first, so a secret containing another is masked whole.
 	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
@@ -64,6 +63,35 @@ func Scrub(s string, extra ...string) string {
 		}
 	}
 	return s
+}
+
+// jsonForms are the ways a JSON encoder may spell v inside a string: Go's
+// (HTML-escaping), plain, and Python's ensure_ascii (what OpenStack sends).
+func jsonForms(v string) []string {
+	var forms []string
+	for _, escapeHTML := range []bool{true, false} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(escapeHTML)
+		if enc.Encode(v) == nil {
+			s := strings.TrimSuffix(b.String(), "\n")
+			forms = append(forms, s[1:len(s)-1])
+		}
+	}
+	plain := forms[len(forms)-1]
+	var ascii strings.Builder
+	for _, r := range plain {
+		switch {
+		case r < 0x80:
+			ascii.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&ascii, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&ascii, "\\u%04x", r)
+		}
+	}
+	return append(forms, ascii.String())
 }
 
 // basicAuthSecret is what an Authorization: Basic header carries.
@@ -182,9 +210,8 @@ func (s scrubbedError) As(target any) bool {
 }
 
 var (
-	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
-	spaces    = regexp.MustCompile(`\s+`)
-	statusPre = regexp.MustCompile(`^\d{3} [A-Za-z][A-Za-z -]*?\s+(\d{3} [A-Za-z][A-Za-z -]*?\s+)?`)
+	htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
+	spaces  = regexp.MustCompile(`\s+`)
 )
 
 // maxMessage bounds how much of an unknown body is quoted.
@@ -204,8 +231,14 @@ func ServiceMessage(body []byte, status int) string {
 		return htmlMessage(s, status)
 	}
 	s = spaces.ReplaceAllString(s, " ")
-	if m := statusPre.ReplaceAllString(s, ""); m != "" {
-		s = m
+	// webob's text errors start with the status line, sometimes twice.
+	prefix := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	for {
+		rest, ok := strings.CutPrefix(s, prefix)
+		if !ok || strings.TrimSpace(rest) == "" {
+			break
+		}
+		s = strings.TrimSpace(rest)
 	}
 	return truncate(s)
 }
