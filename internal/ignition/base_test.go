@@ -151,3 +151,21 @@ func TestBaseMerge22(t *testing.T) {
 	assert.Contains(t, err.Error(), "invalid Ignition 2.2.0 config at storage.files[1].path: path not absolute")
 	assert.Contains(t, err.Error(), `invalid Ignition 2.2.0 config at storage.files[2].contents.source: URL scheme "ftp" is not supported`)
 }
+
+// What only the combination of base and ours breaks is caught by Ignition's
+// validator on the merged config, and named by its JSON path.
+func TestMergedConfigValidated(t *testing.T) {
+	base := map[string]any{
+		"storage": map[string]any{
+			"links": []any{map[string]any{"path": "/etc/app", "target": "/var/app"}},
+			"files": []any{map[string]any{"path": "/etc/systemd/system/hello.service", "contents": map[string]any{"source": "data:,x"}}},
+		},
+	}
+	_, err := Render(Options{SpecVersion: "3.4.0", Base: base,
+		Files:        []File{{Path: "/etc/app/config", Contents: ptr("x")}},
+		SystemdUnits: []Unit{{Name: "hello.service", Contents: helloUnit}},
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "invalid Ignition 3.4.0 config at storage.files[1]: file path includes link in config")
+	assert.Contains(t, err.Error(), "invalid Ignition 3.4.0 config at storage.files[0].path: path conflicts with systemd unit or dropin")
+}

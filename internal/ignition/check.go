@@ -115,6 +115,7 @@ func check(o *Options, s *specInfo) (*model, []string, error) {
 	m.cas = c.cas(o.CACertificates)
 	m.files = c.files(o.Files)
 	m.units = c.units(o.SystemdUnits)
+	c.unitFileConflicts(m)
 	for i, r := range o.Merge {
 		m.merge = append(m.merge, c.ref(fmt.Sprintf("merge[%d]", i), r))
 	}
@@ -478,6 +479,27 @@ func (c *checker) units(in []Unit) []mUnit {
 		out = append(out, mu)
 	}
 	return out
+}
+
+// unitFileConflicts: Ignition writes units with contents to
+// /etc/systemd/system, and 3.x rejects a file on the same path.
+func (c *checker) unitFileConflicts(m *model) {
+	written := map[string]string{}
+	for i, u := range m.units {
+		if u.contents != nil {
+			written["/etc/systemd/system/"+u.name] = fmt.Sprintf("systemd_units[%d]", i)
+		}
+		for j, d := range u.dropins {
+			if d.contents != nil {
+				written["/etc/systemd/system/"+u.name+".d/"+d.name] = fmt.Sprintf("systemd_units[%d].dropins[%d]", i, j)
+			}
+		}
+	}
+	for i, f := range m.files {
+		if by, ok := written[f.path]; ok {
+			c.fail(fmt.Sprintf("files[%d].path", i), "%s is also written by %s: keep one", f.path, by)
+		}
+	}
 }
 
 func hasUnitExt(name string, exts []string) bool {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrTooLarge is wrapped by Render's error when the config does not fit
@@ -58,8 +59,24 @@ func Render(o Options) (*Rendered, error) {
 		EncodedSize: encodedLen(out.json),
 		SHA512:      hex.EncodeToString(sum[:]),
 		Compressed:  compressed,
-		Warnings:    append(warnings, out.warnings...),
+		Warnings:    appendNew(warnings, out.warnings),
 	}, nil
+}
+
+// appendNew adds the validator's warnings, minus those our own checks
+// already gave in the user's terms (same message, other field name).
+func appendNew(ours, validator []string) []string {
+	seen := map[string]bool{}
+	for _, w := range ours {
+		_, msg, _ := strings.Cut(w, ": ")
+		seen[msg] = true
+	}
+	for _, w := range validator {
+		if _, msg, _ := strings.Cut(w, ": "); !seen[msg] {
+			ours = append(ours, w)
+		}
+	}
+	return ours
 }
 
 // encodedLen is the size Nova checks: its schema caps the base64 text.

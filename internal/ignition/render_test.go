@@ -173,6 +173,8 @@ func TestRenderRejects(t *testing.T) {
 		{"duplicate units", "", Options{SystemdUnits: []Unit{{Name: "a.service"}, {Name: "a.service"}}}, `systemd_units[1].name: unit "a.service" is already systemd_units[0]`},
 		{"dropin extension", "2.2.0", Options{SystemdUnits: []Unit{{Name: "a.service", Dropins: []Dropin{{Name: "10-x", Contents: "[Service]\n"}}}}},
 			`systemd_units[0].dropins[0].name: "10-x" is not a drop-in name`},
+		{"file over a unit", "", Options{Files: []File{{Path: "/etc/systemd/system/a.service", Contents: ptr("x")}}, SystemdUnits: []Unit{{Name: "a.service", Contents: helloUnit}}},
+			"files[0].path: /etc/systemd/system/a.service is also written by systemd_units[0]: keep one"},
 		{"empty group", "", Options{Users: []User{{Name: "core", Groups: []string{"wheel", " "}}}}, "users[0].groups[1]: empty group name"},
 	}
 	for _, tc := range tests {
@@ -235,7 +237,8 @@ func TestRenderWarnings(t *testing.T) {
 	assert.Contains(t, all, "ca_certificates[0]: certificate 1 (CN=old CA,O=metalkit tests) expired on 2020-01-02")
 	assert.Contains(t, all, "files[0].mode: 644 is 0o1204")
 	assert.Contains(t, all, "merge[0]: fetched over plain http with no verification hash")
-	assert.Contains(t, all, "systemd_units[0]:") // enabled without an [Install] section
+	assert.Contains(t, all, `systemd_units[0]: unit "a.service" is enabled, but has no install section`)
+	assert.Equal(t, 1, strings.Count(all, "has no install section"), "said once, in the user's terms")
 
 	r, err = Render(Options{Replace: &ConfigRef{Source: "https://config.example.invalid/w.ign", Verification: workerSHA512}, Users: []User{{Name: "core"}}})
 	require.NoError(t, err)
