@@ -20,7 +20,7 @@ import (
 // (/baremetal), Glance (/image), Nova (/compute), Placement (/placement) and
 // Neutron (/network). Catalog internal endpoints live under /internal.
 type fakeCloud struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	// Credentials Keystone accepts.
@@ -48,7 +48,7 @@ type fakeCloud struct {
 	srvSteps  []any            // successive server GET answers: map or int status
 }
 
-func newFakeCloud(t *testing.T) *fakeCloud {
+func newFakeCloud(t testing.TB) *fakeCloud {
 	f := &fakeCloud{
 		t: t, username: "admin", password: "pw", appCredID: "ac-id", appCred: "ac-secret",
 		userToken: "tok-preissued", requireToken: true,
