@@ -129,7 +129,7 @@ func check(o *Options, s *specInfo) (*model, []string, error) {
 	if o.Replace != nil {
 		r := c.ref("replace", *o.Replace)
 		m.replace = &r
-		if len(o.Users)+len(o.CACertificates)+len(o.Files)+len(o.SystemdUnits)+len(o.Merge) > 0 {
+		if len(o.Users)+len(o.Files)+len(o.SystemdUnits)+len(o.Merge) > 0 {
 			// Ignition fetches the replacement and uses it instead of this config.
 			c.warn("replace", "Ignition uses only the replacement config: users, files, systemd_units and merge given here are ignored on the host (CA certificates still secure the fetch)")
 		}

@@ -243,19 +243,43 @@ func TestRenderWarnings(t *testing.T) {
 	r, err = Render(Options{Replace: &ConfigRef{Source: "https://config.example.invalid/w.ign", Verification: workerSHA512}, Users: []User{{Name: "core"}}})
 	require.NoError(t, err)
 	assert.Contains(t, strings.Join(r.Warnings, "\n"), "replace: Ignition uses only the replacement config")
+
+	// A pointer config with replace and the CA that secures it: nothing to warn about.
+	r, err = Render(Options{Replace: &ConfigRef{Source: "https://config.example.invalid/w.ign", Verification: workerSHA512}, CACertificates: []string{string(caCertPEM(t, certOpts{cn: "mcs"}))}})
+	require.NoError(t, err)
+	assert.Empty(t, r.Warnings)
 }
 
 func TestPointerConfig(t *testing.T) {
-	// The OpenShift pointer config: a merge from the machine-config server
-	// plus the CA that secures it.
+	// The OpenShift pointer config: the machine-config server's URL plus the
+	// CA that secures it, as merge or replace, in every version.
 	ca := string(caCertPEM(t, certOpts{cn: "root-ca"}))
-	for _, version := range []string{"3.2.0", "2.2.0"} {
-		r, err := Render(Options{SpecVersion: version, CACertificates: []string{ca},
-			Merge: []ConfigRef{{Source: "https://api-int.cluster.example.invalid:22623/config/worker", Verification: workerSHA512}}})
-		require.NoError(t, err)
-		key := map[string]string{"3.2.0": "merge", "2.2.0": "append"}[version]
-		assert.Equal(t, workerSHA512, dig(t, r.Config, "ignition", "config", key, 0, "verification", "hash"))
-		assert.Less(t, r.Size, 2048)
+	ref := ConfigRef{Source: "https://api-int.cluster.example.invalid:22623/config/worker", Verification: workerSHA512}
+	for _, version := range SupportedSpecVersions() {
+		mergeKey := map[bool]string{true: "append", false: "merge"}[version == "2.2.0"]
+		for _, tc := range []struct {
+			name string
+			opts Options
+			path []any
+		}{
+			{"merge", Options{Merge: []ConfigRef{ref}}, []any{"ignition", "config", mergeKey, 0}},
+			{"replace", Options{Replace: &ref}, []any{"ignition", "config", "replace"}},
+		} {
+			t.Run(version+"/"+tc.name, func(t *testing.T) {
+				tc.opts.SpecVersion, tc.opts.CACertificates = version, []string{ca}
+				r, err := Render(tc.opts)
+				require.NoError(t, err)
+				assert.Empty(t, r.Warnings)
+				assert.Equal(t, ref.Source, dig(t, r.Config, append(tc.path, "source")...))
+				assert.Equal(t, workerSHA512, dig(t, r.Config, append(tc.path, "verification", "hash")...))
+				assert.Less(t, r.Size, 2048)
+				if parse, ok := ignitionParse[version]; ok {
+					rpt, err := parse(r.JSON)
+					require.NoError(t, err, rpt.String())
+					assert.Empty(t, rpt.Entries)
+				}
+			})
+		}
 	}
 }
 
