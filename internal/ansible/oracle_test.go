@@ -86,6 +86,22 @@ var (
 		}, MutuallyExclusive: [][]string{{"password", "token"}}},
 		"note": {},
 	}}
+	oracleMisc = &Spec{Name: "oracle_mod",
+		Options: map[string]*Option{
+			"a": {}, "b": {}, "c": {}, "d": {},
+			"code":    {Choices: []any{1, 2}},
+			"ratio":   {Type: TypeFloat, Choices: []any{0.5, 1.0}},
+			"maybe":   {Type: TypeRaw, Choices: []any{nil, "x"}},
+			"secret":  {NoLog: true, Default: "default-secret"},
+			"ids":     {Type: TypeList, Elements: TypeInt, Choices: []any{1, 2, 3}},
+			"mode":    {Choices: []any{"on", "off"}},
+			"paths":   {Type: TypeList, Elements: TypePath},
+			"flags":   {Type: TypeList, Elements: TypeBool},
+			"matrix":  {Type: TypeList, Elements: TypeList},
+			"payload": {Type: TypeList, Elements: TypeJSON},
+		},
+		MutuallyExclusive: [][]string{{"a", "b"}, {"c", "d"}},
+	}
 	oracleNodes = &Spec{Name: "oracle_mod", Options: map[string]*Option{
 		"nodes": {Type: TypeList, Elements: TypeDict, Options: map[string]*Option{
 			"name":        {Required: true, Aliases: []string{"node_name"}},
@@ -236,6 +252,15 @@ func oracleCases() []oracleCase {
 		{"list of dicts from k=v strings", oracleNodes, map[string]any{"nodes": []any{"name=n1 pm_password=kvpw-1"}}},
 		{"list of dicts nested unsupported", oracleNodes, map[string]any{"nodes": []any{map[string]any{"name": "n1", "pm_password": "pw-one", "ports": []any{map[string]any{"address": "a", "mac": "x"}}}}}},
 		{"list of dicts required together", oracleNodes, map[string]any{"nodes": []any{map[string]any{"name": "n1"}}}},
+		{"several mutually exclusive groups", oracleMisc, map[string]any{"a": 1, "b": 2, "c": 3, "d": 4}},
+		{"str choice against int choices", oracleMisc, map[string]any{"code": 1}},
+		{"float choices", oracleMisc, map[string]any{"ratio": "1"}},
+		{"null is a valid choice", oracleMisc, map[string]any{"maybe": nil}},
+		{"no_log default masked", oracleMisc, map[string]any{"a": "uses default-secret here"}},
+		{"list of int choices", oracleMisc, map[string]any{"ids": "1,3"}},
+		{"YAML True maps back to on", oracleMisc, map[string]any{"mode": "True"}},
+		{"list elements path bool list json", oracleMisc, map[string]any{"paths": "~/a,$METALKIT_ORACLE_DIR", "flags": []any{"yes", 0}, "matrix": []any{"a,b", []any{1}}, "payload": []any{map[string]any{"k": 1}, " s "}}},
+		{"list elements bool fail", oracleMisc, map[string]any{"flags": []any{"yes", "perhaps"}}},
 		{"apply defaults on absent dict", oracleNodes, map[string]any{"settings": map[string]any{"retries": "3"}}},
 	}
 }

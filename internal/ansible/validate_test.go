@@ -140,3 +140,29 @@ func TestValidationFirstErrorWins(t *testing.T) {
 	res, _ = execArgs(t, enrollSpec, map[string]any{"bogus": 1, "x": "1"}, mustNotRun(t))
 	assert.Equal(t, "missing required arguments: driver", res["msg"])
 }
+
+// Where ansible-core 2.14 itself crashes with a traceback, we report a
+// clean validation error in its wording.
+func TestValidationWhereAnsibleCrashes(t *testing.T) {
+	spec := &Spec{Name: "m", Options: map[string]*Option{
+		"ids":  {Type: TypeList, Elements: TypeInt, Choices: []any{1, 2, 3}},
+		"auth": {Type: TypeDict, Options: map[string]*Option{"user": {}}},
+	}}
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+		want string
+	}{
+		// Ansible: TypeError joining the non-string list items.
+		{"int list choices", map[string]any{"ids": []any{1, 4, 5}}, "value of ids must be one or more of: 1, 2, 3. Got no match for: 4, 5"},
+		// Ansible: TypeError from `in` on an int in set_fallbacks.
+		{"sub-options given an int", map[string]any{"auth": 5}, "Value '5' in the sub parameter field 'auth' must by a dict, not 'int'"},
+		{"sub-options given a list of ints", map[string]any{"auth": []any{5}}, "Value '5' in the sub parameter field 'auth' must by a dict, not 'int'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, code := execArgs(t, spec, tc.args, mustNotRun(t))
+			assert.Equal(t, 1, code)
+			assert.Equal(t, tc.want, res["msg"])
+		})
+	}
+}
