@@ -9,19 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/metalkit/baremetal/internal/inspect/fakeironic"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func engine(f *fakeIronic) *Engine {
-	return &Engine{Client: f.client(), Concurrency: 8, Retries: 2, Timeout: 5 * time.Second,
+func engine(f *fakeironic.Server) *Engine {
+	return &Engine{Client: f.Client(), Concurrency: 8, Retries: 2, Timeout: 5 * time.Second,
 		Poll: 5 * time.Millisecond, PollMax: 20 * time.Millisecond, IntrospectionData: true,
 		Log: slog.New(slog.DiscardHandler)}
 }
 
-func observeAll(t *testing.T, f *fakeIronic, names ...string) []Node {
+func observeAll(t *testing.T, f *fakeironic.Server, names ...string) []Node {
 	t.Helper()
-	obs, err := Observe(context.Background(), f.client(), Selection{Nodes: names}, 4)
+	obs, err := Observe(context.Background(), f.Client(), Selection{Nodes: names}, 4)
 	require.NoError(t, err)
 	return obs.Nodes
 }
@@ -37,10 +38,10 @@ func byName(results []*NodeResult) map[string]*NodeResult {
 var flavorTags = Desired{Provide: true, Capabilities: caps("profile:baremetal,boot_option:local"), ResourceClass: "baremetal"}
 
 func TestApplyEnrollToAvailableThenUnchanged(t *testing.T) {
-	f := newFakeIronic(t)
-	f.add("insp-enroll", StateEnroll)
-	f.add("insp-manageable", StateManageable)
-	f.add("insp-available", StateAvailable)
+	f := fakeironic.New(t)
+	f.Add("insp-enroll", StateEnroll)
+	f.Add("insp-manageable", StateManageable)
+	f.Add("insp-available", StateAvailable)
 	names := []string{"insp-enroll", "insp-manageable", "insp-available"}
 
 	results := engine(f).Apply(context.Background(), observeAll(t, f, names...), flavorTags)
@@ -48,7 +49,7 @@ func TestApplyEnrollToAvailableThenUnchanged(t *testing.T) {
 	for _, r := range results {
 		name := r.Before.Label()
 		require.Equal(t, StatusChanged, r.Status, "%s: %v", name, r.Err)
-		got := f.node(name)
+		got := f.Node(name)
 		assert.Equal(t, StateAvailable, got["provision_state"], name)
 		assert.Equal(t, "baremetal", got["resource_class"], name)
 		assert.Equal(t, PowerOff, got["power_state"], name)
@@ -66,13 +67,13 @@ func TestApplyEnrollToAvailableThenUnchanged(t *testing.T) {
 	assert.Equal(t, []Action{ActManage, ActInspect, ActUpdate, ActProvide, ActPowerOff}, stepActions(byName(results)["insp-available"]))
 	assert.Equal(t, []Action{ActInspect, ActUpdate, ActProvide, ActPowerOff}, stepActions(byName(results)["insp-manageable"]))
 
-	before := len(f.writes())
+	before := len(f.Writes())
 	again := engine(f).Apply(context.Background(), observeAll(t, f, names...), flavorTags)
 	for _, r := range again {
 		assert.Equal(t, StatusUnchanged, r.Status, r.Before.Label())
 		assert.Empty(t, r.Steps)
 	}
-	assert.Len(t, f.writes(), before, "second run: no write call")
+	assert.Len(t, f.Writes(), before, "second run: no write call")
 }
 
 func stepActions(r *NodeResult) []Action {
@@ -84,10 +85,10 @@ func stepActions(r *NodeResult) []Action {
 }
 
 func TestApplyFailedManageIsReportedWithLastErrorOthersSucceed(t *testing.T) {
-	f := newFakeIronic(t)
+	f := fakeironic.New(t)
 	const bmcErr = "Failed to get power state for node: IPMI call failed: power status."
-	f.add("insp-bad-bmc", StateEnroll, func(n *fakeNode) { n.manageError = bmcErr })
-	f.add("insp-good", StateEnroll)
+	f.Add("insp-bad-bmc", StateEnroll, fakeironic.ManageError(bmcErr))
+	f.Add("insp-good", StateEnroll)
 
 	e := engine(f)
 	e.Retries = 1
@@ -103,12 +104,12 @@ func TestApplyFailedManageIsReportedWithLastErrorOthersSucceed(t *testing.T) {
 	assert.Equal(t, 2, countCalls(f, "PUT manage insp-bad-bmc"))
 
 	assert.Equal(t, StatusChanged, results["insp-good"].Status)
-	assert.Equal(t, StateAvailable, f.node("insp-good")["provision_state"])
+	assert.Equal(t, StateAvailable, f.Node("insp-good")["provision_state"])
 }
 
-func countCalls(f *fakeIronic, call string) int {
+func countCalls(f *fakeironic.Server, call string) int {
 	n := 0
-	for _, c := range f.callLog() {
+	for _, c := range f.Calls() {
 		if c == call {
 			n++
 		}
@@ -119,28 +120,28 @@ func countCalls(f *fakeIronic, call string) int {
 func TestApplyRetries(t *testing.T) {
 	tests := []struct {
 		name        string
-		node        func(*fakeNode)
+		node        fakeironic.Option
 		retries     int
 		timeout     time.Duration
 		wantStatus  Status
 		wantRetries int
 		wantCalls   map[string]int
 	}{
-		{name: "failed inspection is retried", node: func(n *fakeNode) { n.inspectFailures = 1 }, retries: 2,
+		{name: "failed inspection is retried", node: fakeironic.InspectFailures(1), retries: 2,
 			wantStatus: StatusChanged, wantRetries: 1, wantCalls: map[string]int{"PUT inspect insp-r": 2}},
-		{name: "retries exhausted", node: func(n *fakeNode) { n.inspectFailures = 5 }, retries: 2,
+		{name: "retries exhausted", node: fakeironic.InspectFailures(5), retries: 2,
 			wantStatus: StatusFailed, wantRetries: 2, wantCalls: map[string]int{"PUT inspect insp-r": 3}},
-		{name: "stuck inspection is aborted then restarted", node: func(n *fakeNode) { n.inspectHangs = 1 }, retries: 1, timeout: 300 * time.Millisecond,
+		{name: "stuck inspection is aborted then restarted", node: fakeironic.InspectHangs(1), retries: 1, timeout: 300 * time.Millisecond,
 			wantStatus: StatusChanged, wantRetries: 1, wantCalls: map[string]int{"PUT inspect insp-r": 2, "PUT abort insp-r": 1}},
-		{name: "no retries: the first failure is final", node: func(n *fakeNode) { n.inspectFailures = 1 }, retries: 0,
+		{name: "no retries: the first failure is final", node: fakeironic.InspectFailures(1), retries: 0,
 			wantStatus: StatusFailed, wantRetries: 0, wantCalls: map[string]int{"PUT inspect insp-r": 1}},
-		{name: "Ironic refusing the request is not retried", node: func(n *fakeNode) { n.refuseInspect = "Driver ipmi does not support inspect" }, retries: 3,
+		{name: "Ironic refusing the request is not retried", node: fakeironic.RefuseInspect("Driver ipmi does not support inspect"), retries: 3,
 			wantStatus: StatusFailed, wantRetries: 0, wantCalls: map[string]int{"PUT inspect insp-r": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeIronic(t)
-			f.add("insp-r", StateManageable, tt.node)
+			f := fakeironic.New(t)
+			f.Add("insp-r", StateManageable, tt.node)
 			e := engine(f)
 			e.Retries = tt.retries
 			if tt.timeout > 0 {
@@ -161,8 +162,8 @@ func TestApplyRetries(t *testing.T) {
 }
 
 func TestApplyRefusedRequestCarriesIronicsMessage(t *testing.T) {
-	f := newFakeIronic(t)
-	f.add("insp-ipmi", StateManageable, func(n *fakeNode) { n.refuseInspect = "Driver ipmi does not support inspect" })
+	f := fakeironic.New(t)
+	f.Add("insp-ipmi", StateManageable, fakeironic.RefuseInspect("Driver ipmi does not support inspect"))
 	r := engine(f).Apply(context.Background(), observeAll(t, f, "insp-ipmi"), Desired{})[0]
 	require.Equal(t, StatusFailed, r.Status)
 	assert.Equal(t, "inspect failed: Driver ipmi does not support inspect (HTTP 400)", r.Err.Error())
@@ -171,12 +172,12 @@ func TestApplyRefusedRequestCarriesIronicsMessage(t *testing.T) {
 func TestApplyWaitsForALockedNode(t *testing.T) {
 	for _, visible := range []bool{true, false} {
 		t.Run(fmt.Sprintf("reservation visible %v", visible), func(t *testing.T) {
-			f := newFakeIronic(t)
+			f := fakeironic.New(t)
 			if visible {
-				f.add("insp-locked", StateManageable)
-				f.lock("insp-locked", 150*time.Millisecond)
+				f.Add("insp-locked", StateManageable)
+				f.Lock("insp-locked", 150*time.Millisecond)
 			} else {
-				f.add("insp-locked", StateManageable, func(n *fakeNode) { n.lockOnWrite = 150 * time.Millisecond })
+				f.Add("insp-locked", StateManageable, fakeironic.LockOnWrite(150*time.Millisecond))
 			}
 			e := engine(f)
 			e.Retries = 0 // a lock is waited for, it does not use a retry
@@ -184,8 +185,8 @@ func TestApplyWaitsForALockedNode(t *testing.T) {
 			require.Equal(t, StatusChanged, r.Status, "err: %v", r.Err)
 			assert.GreaterOrEqual(t, r.LockWaits, 1)
 			assert.Zero(t, r.Retries)
-			assert.Equal(t, StateManageable, f.node("insp-locked")["provision_state"])
-			assert.NotNil(t, f.node("insp-locked")["inspection_finished_at"])
+			assert.Equal(t, StateManageable, f.Node("insp-locked")["provision_state"])
+			assert.NotNil(t, f.Node("insp-locked")["inspection_finished_at"])
 			assert.True(t, timelineHas(r, "locked by"), "timeline: %v", r.Timeline)
 		})
 	}
@@ -201,23 +202,23 @@ func timelineHas(r *NodeResult, text string) bool {
 }
 
 func TestApplyLockNeverReleasedTimesOut(t *testing.T) {
-	f := newFakeIronic(t)
-	f.add("insp-stuck", StateManageable)
-	f.lock("insp-stuck", time.Hour)
+	f := fakeironic.New(t)
+	f.Add("insp-stuck", StateManageable)
+	f.Lock("insp-stuck", time.Hour)
 	e := engine(f)
 	e.Retries, e.Timeout = 0, 200*time.Millisecond
 	r := e.Apply(context.Background(), observeAll(t, f, "insp-stuck"), Desired{})[0]
 	require.Equal(t, StatusFailed, r.Status)
 	assert.Contains(t, r.Err.Error(), `inspect failed: timed out waiting for "lock released by other-conductor"`)
-	assert.Empty(t, f.writes(), "the lock was seen before any write: nothing was sent")
+	assert.Empty(t, f.Writes(), "the lock was seen before any write: nothing was sent")
 }
 
 func TestApplyBoundedConcurrency(t *testing.T) {
-	f := newFakeIronic(t)
+	f := fakeironic.New(t)
 	var names []string
 	for i := 0; i < 24; i++ {
 		name := fmt.Sprintf("insp-c%02d", i)
-		f.add(name, StateEnroll)
+		f.Add(name, StateEnroll)
 		names = append(names, name)
 	}
 	e := engine(f)
@@ -227,55 +228,55 @@ func TestApplyBoundedConcurrency(t *testing.T) {
 		require.Equal(t, StatusChanged, r.Status, r.Err)
 		assert.Equal(t, names[i], r.Before.Label(), "results keep the order asked")
 	}
-	busy := f.maxBusy()
+	busy := f.MaxBusy()
 	assert.LessOrEqual(t, busy, 4, "never more than concurrency nodes at once")
 	assert.GreaterOrEqual(t, busy, 2, "nodes are worked on in parallel")
 }
 
 func TestApplyFailfast(t *testing.T) {
-	f := newFakeIronic(t)
-	f.add("insp-f0", StateEnroll, func(n *fakeNode) { n.manageError = "IPMI call failed" })
-	f.add("insp-f1", StateEnroll)
-	f.add("insp-f2", StateEnroll)
+	f := fakeironic.New(t)
+	f.Add("insp-f0", StateEnroll, fakeironic.ManageError("IPMI call failed"))
+	f.Add("insp-f1", StateEnroll)
+	f.Add("insp-f2", StateEnroll)
 	e := engine(f)
 	e.Concurrency, e.Retries, e.Failfast = 1, 0, true
 	results := e.Apply(context.Background(), observeAll(t, f, "insp-f0", "insp-f1", "insp-f2"), Desired{})
 	assert.Equal(t, StatusFailed, results[0].Status)
 	assert.Equal(t, StatusNotStarted, results[1].Status)
 	assert.Equal(t, StatusNotStarted, results[2].Status)
-	assert.Equal(t, StateEnroll, f.node("insp-f1")["provision_state"], "untouched")
+	assert.Equal(t, StateEnroll, f.Node("insp-f1")["provision_state"], "untouched")
 	assert.Equal(t, 0, countCalls(f, "PUT manage insp-f1"))
 }
 
 func TestApplyNoWaitStartsInspectionAndReturns(t *testing.T) {
-	f := newFakeIronic(t)
+	f := fakeironic.New(t)
 	f.StepTime = time.Hour
-	f.add("insp-nw", StateManageable)
+	f.Add("insp-nw", StateManageable)
 	e := engine(f)
 	e.NoWait = true
 	r := e.Apply(context.Background(), observeAll(t, f, "insp-nw"), Desired{})[0]
 	assert.Equal(t, StatusChanged, r.Status)
 	assert.Equal(t, []Action{ActInspect}, stepActions(r))
-	assert.Equal(t, StateInspecting, f.node("insp-nw")["provision_state"])
+	assert.Equal(t, StateInspecting, f.Node("insp-nw")["provision_state"])
 }
 
 func TestApplyWaitsForAnInspectionAlreadyRunning(t *testing.T) {
-	f := newFakeIronic(t)
+	f := fakeironic.New(t)
 	f.StepTime = 100 * time.Millisecond
-	f.add("insp-running", StateManageable)
+	f.Add("insp-running", StateManageable)
 	// Someone else started it.
-	_, err := f.client().ProviderClient.HTTPClient.Do(mustRequest(t, f.srv.URL+"/v1/nodes/insp-running/states/provision", `{"target":"inspect"}`))
+	_, err := f.Client().ProviderClient.HTTPClient.Do(fakeironic.MustRequest(t, f.Srv.URL+"/v1/nodes/insp-running/states/provision", `{"target":"inspect"}`))
 	require.NoError(t, err)
 	r := engine(f).Apply(context.Background(), observeAll(t, f, "insp-running"), Desired{})[0]
 	assert.Equal(t, StatusUnchanged, r.Status, "waiting is not a change: %v", r.Err)
 	assert.Equal(t, 1, countCalls(f, "PUT inspect insp-running"), "not inspected a second time")
-	assert.Equal(t, StateManageable, f.node("insp-running")["provision_state"])
+	assert.Equal(t, StateManageable, f.Node("insp-running")["provision_state"])
 }
 
 func TestApplyReturnsIntrospectionDataWhereStored(t *testing.T) {
-	f := newFakeIronic(t)
-	f.add("insp-inv", StateManageable)
-	f.inventory["insp-inv"] = map[string]any{"inventory": map[string]any{"cpu": map[string]any{"count": 8.0}}, "plugin_data": map[string]any{"root_disk": "sda"}}
+	f := fakeironic.New(t)
+	f.Add("insp-inv", StateManageable)
+	f.Inventory["insp-inv"] = map[string]any{"inventory": map[string]any{"cpu": map[string]any{"count": 8.0}}, "plugin_data": map[string]any{"root_disk": "sda"}}
 	r := engine(f).Apply(context.Background(), observeAll(t, f, "insp-inv"), Desired{})[0]
 	require.Equal(t, StatusChanged, r.Status)
 	assert.Equal(t, map[string]any{"source": "ironic", "inventory": map[string]any{"cpu": map[string]any{"count": json.Number("8")}},
@@ -283,13 +284,13 @@ func TestApplyReturnsIntrospectionDataWhereStored(t *testing.T) {
 }
 
 func TestObserve(t *testing.T) {
-	f := newFakeIronic(t)
-	a := f.add("insp-a", StateManageable)
-	f.add("insp-b", StateEnroll)
-	f.add("insp-maint", StateManageable, func(n *fakeNode) { n.body["maintenance"] = true })
+	f := fakeironic.New(t)
+	a := f.Add("insp-a", StateManageable)
+	f.Add("insp-b", StateEnroll)
+	f.Add("insp-maint", StateManageable, fakeironic.Maintenance(""))
 
 	t.Run("names and UUIDs, duplicates once", func(t *testing.T) {
-		obs, err := Observe(context.Background(), f.client(), Selection{Nodes: []string{"insp-a", "insp-b", a.body["uuid"].(string)}}, 2)
+		obs, err := Observe(context.Background(), f.Client(), Selection{Nodes: []string{"insp-a", "insp-b", a.UUID()}}, 2)
 		require.NoError(t, err)
 		require.Len(t, obs.Nodes, 2)
 		assert.Equal(t, "insp-a", obs.Nodes[0].Name)
@@ -297,12 +298,12 @@ func TestObserve(t *testing.T) {
 		assert.Contains(t, obs.Warnings[0], "are the same node")
 	})
 	t.Run("every unknown node named", func(t *testing.T) {
-		_, err := Observe(context.Background(), f.client(), Selection{Nodes: []string{"nope-1", "insp-a", "nope-2"}}, 2)
+		_, err := Observe(context.Background(), f.Client(), Selection{Nodes: []string{"nope-1", "insp-a", "nope-2"}}, 2)
 		require.Error(t, err)
 		assert.Equal(t, "nodes: not found in Ironic: nope-1, nope-2", err.Error())
 	})
 	t.Run("all in state skips maintenance", func(t *testing.T) {
-		obs, err := Observe(context.Background(), f.client(), Selection{AllInState: StateManageable}, 2)
+		obs, err := Observe(context.Background(), f.Client(), Selection{AllInState: StateManageable}, 2)
 		require.NoError(t, err)
 		require.Len(t, obs.Nodes, 1)
 		assert.Equal(t, "insp-a", obs.Nodes[0].Name)

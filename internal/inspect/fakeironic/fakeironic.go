@@ -1,4 +1,7 @@
-package inspect
+// Package fakeironic is a small fake of Ironic's node API for tests: the
+// provision state machine of manage/inspect/provide/abort with timed
+// transitions, power, JSON patch, node locks, and failure injection.
+package fakeironic
 
 import (
 	"encoding/json"
@@ -14,28 +17,41 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 )
 
-// fakeIronic is a small Ironic: the provision state machine of
+const (
+	stateEnroll      = "enroll"
+	stateVerifying   = "verifying"
+	stateManageable  = "manageable"
+	stateInspecting  = "inspecting"
+	stateInspectWait = "inspect wait"
+	stateInspectFail = "inspect failed"
+	stateCleaning    = "cleaning"
+	stateCleanFail   = "clean failed"
+	stateAvailable   = "available"
+)
+
+// Server is a small Ironic: the provision state machine of
 // manage/inspect/provide/abort with timed transitions, power, JSON patch,
 // node locks, and failure injection. Transitions complete lazily, at the
 // first request after their due time, stamped with that due time.
-type fakeIronic struct {
-	t   *testing.T
-	srv *httptest.Server
+type Server struct {
+	t   testing.TB
+	Srv *httptest.Server
 
 	mu    sync.Mutex
-	nodes map[string]*fakeNode // by UUID
+	nodes map[string]*Node // by UUID
 	order []string
 	calls []string // "PUT inspect insp-1", "PATCH insp-1", ...
 	// StepTime is how long each transition takes.
 	StepTime time.Duration
 	// Microversion is what the server says it speaks (the client sets it).
-	inventory map[string]map[string]any
+	Inventory map[string]map[string]any
 }
 
-type fakeNode struct {
+// Node is one fake node.
+type Node struct {
 	body map[string]any // the node as the API returns it
 	// pending is the transition in progress.
-	pending *fakeTransition
+	pending *transition
 	// lockedUntil: writes answer 409 NodeLocked, reads show the reservation.
 	lockedUntil time.Time
 	// Failure injection.
@@ -50,7 +66,7 @@ type fakeNode struct {
 	firstCall, lastDone time.Time
 }
 
-type fakeTransition struct {
+type transition struct {
 	due      time.Time
 	state    string
 	lastErr  string
@@ -58,29 +74,60 @@ type fakeTransition struct {
 	hang     bool
 }
 
-func newFakeIronic(t *testing.T) *fakeIronic {
-	f := &fakeIronic{t: t, nodes: map[string]*fakeNode{}, StepTime: 20 * time.Millisecond, inventory: map[string]map[string]any{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+// New starts a fake Ironic, stopped at the end of the test.
+func New(t testing.TB) *Server {
+	f := &Server{t: t, nodes: map[string]*Node{}, StepTime: 20 * time.Millisecond, Inventory: map[string]map[string]any{}}
+	f.Srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Srv.Close)
 	return f
 }
 
-func (f *fakeIronic) client() *gophercloud.ServiceClient {
+// Client is a gophercloud client of the fake (microversion 1.82, no auth).
+func (f *Server) Client() *gophercloud.ServiceClient {
 	sc := &gophercloud.ServiceClient{
 		ProviderClient: &gophercloud.ProviderClient{HTTPClient: *http.DefaultClient},
-		Endpoint:       f.srv.URL + "/v1/",
-		ResourceBase:   f.srv.URL + "/v1/",
+		Endpoint:       f.Srv.URL + "/v1/",
+		ResourceBase:   f.Srv.URL + "/v1/",
 		Microversion:   "1.82",
 	}
 	return sc
 }
 
-// add enrolls a node: name, state, options.
-func (f *fakeIronic) add(name, state string, opts ...func(*fakeNode)) *fakeNode {
+// Option configures a node at Add.
+type Option func(*Node)
+
+// ManageError makes manage fail (back to enroll) with this last_error.
+func ManageError(msg string) Option { return func(n *Node) { n.manageError = msg } }
+
+// InspectFailures makes the next k inspections fail.
+func InspectFailures(k int) Option { return func(n *Node) { n.inspectFailures = k } }
+
+// InspectHangs leaves the next k inspections in "inspect wait" until aborted.
+func InspectHangs(k int) Option { return func(n *Node) { n.inspectHangs = k } }
+
+// RefuseInspect makes inspect answer 400 with this message.
+func RefuseInspect(msg string) Option { return func(n *Node) { n.refuseInspect = msg } }
+
+// LockOnWrite locks the node for d at its first write, unseen by the reads before it.
+func LockOnWrite(d time.Duration) Option { return func(n *Node) { n.lockOnWrite = d } }
+
+// Maintenance puts the node in maintenance.
+func Maintenance(reason string) Option {
+	return func(n *Node) { n.body["maintenance"], n.body["maintenance_reason"] = true, reason }
+}
+
+// Field sets a field of the node as the API shows it.
+func Field(key string, v any) Option { return func(n *Node) { n.body[key] = v } }
+
+// UUID returns the node's UUID.
+func (n *Node) UUID() string { return n.body["uuid"].(string) }
+
+// Add enrolls a node: name, state, options.
+func (f *Server) Add(name, state string, opts ...Option) *Node {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	uuid := fmt.Sprintf("00000000-0000-4000-8000-%012d", len(f.order)+1)
-	n := &fakeNode{body: map[string]any{
+	n := &Node{body: map[string]any{
 		"uuid": uuid, "name": name, "provision_state": state, "target_provision_state": nil,
 		"power_state": nil, "target_power_state": nil, "maintenance": false, "reservation": nil,
 		"last_error": nil, "resource_class": nil, "driver": "fake-hardware", "properties": map[string]any{},
@@ -96,7 +143,8 @@ func (f *fakeIronic) add(name, state string, opts ...func(*fakeNode)) *fakeNode 
 	return n
 }
 
-func (f *fakeIronic) node(name string) map[string]any {
+// Node returns a copy of the node as the API shows it.
+func (f *Server) Node(name string) map[string]any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.advance(time.Now())
@@ -110,15 +158,17 @@ func (f *fakeIronic) node(name string) map[string]any {
 	return out
 }
 
-func (f *fakeIronic) callLog() []string {
+// Calls lists the requests served: "GET name", "PUT inspect name", "PATCH name add /...".
+func (f *Server) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string{}, f.calls...)
 }
 
-func (f *fakeIronic) writes() []string {
+// Writes lists the requests other than GET.
+func (f *Server) Writes() []string {
 	var out []string
-	for _, c := range f.callLog() {
+	for _, c := range f.Calls() {
 		if !strings.HasPrefix(c, "GET") {
 			out = append(out, c)
 		}
@@ -126,8 +176,8 @@ func (f *fakeIronic) writes() []string {
 	return out
 }
 
-// maxBusy is the largest number of nodes worked on at the same time.
-func (f *fakeIronic) maxBusy() int {
+// MaxBusy is the largest number of nodes worked on at the same time.
+func (f *Server) MaxBusy() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	type edge struct {
@@ -155,7 +205,7 @@ func (f *fakeIronic) maxBusy() int {
 	return best
 }
 
-func (f *fakeIronic) find(ident string) *fakeNode {
+func (f *Server) find(ident string) *Node {
 	if n, ok := f.nodes[ident]; ok {
 		return n
 	}
@@ -168,7 +218,7 @@ func (f *fakeIronic) find(ident string) *fakeNode {
 }
 
 // advance completes every transition due by now.
-func (f *fakeIronic) advance(now time.Time) {
+func (f *Server) advance(now time.Time) {
 	for _, n := range f.nodes {
 		p := n.pending
 		if p == nil || p.hang || now.Before(p.due) {
@@ -182,7 +232,7 @@ func (f *fakeIronic) advance(now time.Time) {
 		if p.lastErr != "" {
 			n.body["last_error"] = p.lastErr
 		}
-		if p.inspects && p.state == StateManageable {
+		if p.inspects && p.state == stateManageable {
 			n.body["inspection_finished_at"] = p.due.Format(time.RFC3339Nano)
 			n.body["inspection_started_at"] = nil
 			props := n.body["properties"].(map[string]any)
@@ -199,12 +249,21 @@ func (f *fakeIronic) advance(now time.Time) {
 	}
 }
 
-func (f *fakeIronic) serve(w http.ResponseWriter, req *http.Request) {
+func (f *Server) serve(w http.ResponseWriter, req *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
 	f.advance(now)
 	w.Header().Set("Content-Type", "application/json")
+	if req.Method == http.MethodGet && (req.URL.Path == "/" || req.URL.Path == "/v1" || req.URL.Path == "/v1/") {
+		// Version discovery, as Ironic answers it.
+		w.Header().Set("X-OpenStack-Ironic-API-Minimum-Version", "1.1")
+		w.Header().Set("X-OpenStack-Ironic-API-Maximum-Version", "1.82")
+		v1 := map[string]any{"id": "v1", "status": "CURRENT", "min_version": "1.1", "version": "1.82",
+			"links": []any{map[string]any{"href": f.Srv.URL + "/v1/", "rel": "self"}}}
+		_ = json.NewEncoder(w).Encode(map[string]any{"name": "OpenStack Ironic API", "versions": []any{v1}, "default_version": v1})
+		return
+	}
 	path := strings.TrimPrefix(req.URL.Path, "/v1/nodes")
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 
@@ -248,7 +307,7 @@ func (f *fakeIronic) serve(w http.ResponseWriter, req *http.Request) {
 		_ = json.NewEncoder(w).Encode(n.body)
 	case req.Method == http.MethodGet && sub == "inventory":
 		f.calls = append(f.calls, "GET inventory "+name)
-		if inv, ok := f.inventory[name]; ok {
+		if inv, ok := f.Inventory[name]; ok {
 			_ = json.NewEncoder(w).Encode(inv)
 			return
 		}
@@ -294,9 +353,9 @@ func (f *fakeIronic) serve(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func (f *fakeIronic) provision(w http.ResponseWriter, n *fakeNode, target string, now time.Time) {
+func (f *Server) provision(w http.ResponseWriter, n *Node, target string, now time.Time) {
 	state, _ := n.body["provision_state"].(string)
-	start := func(transitional, to string, p fakeTransition) {
+	start := func(transitional, to string, p transition) {
 		n.body["provision_state"] = transitional
 		n.body["target_provision_state"] = to
 		n.body["last_error"] = nil
@@ -309,40 +368,40 @@ func (f *fakeIronic) provision(w http.ResponseWriter, n *fakeNode, target string
 		w.WriteHeader(http.StatusAccepted)
 	}
 	switch {
-	case target == "manage" && (state == StateEnroll || state == StateCleanFail || state == StateInspectFail || state == StateAvailable):
-		if state != StateEnroll {
-			n.body["provision_state"], n.body["last_error"] = StateManageable, nil
+	case target == "manage" && (state == stateEnroll || state == stateCleanFail || state == stateInspectFail || state == stateAvailable):
+		if state != stateEnroll {
+			n.body["provision_state"], n.body["last_error"] = stateManageable, nil
 			n.lastDone = now
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		p := fakeTransition{}
+		p := transition{}
 		if n.manageError != "" {
-			p.state, p.lastErr = StateEnroll, n.manageError
+			p.state, p.lastErr = stateEnroll, n.manageError
 		}
-		start(StateVerifying, StateManageable, p)
+		start(stateVerifying, stateManageable, p)
 	case target == "inspect" && n.refuseInspect != "":
 		f.errorf(w, http.StatusBadRequest, "%s", n.refuseInspect)
-	case target == "inspect" && (state == StateManageable || state == StateInspectFail):
+	case target == "inspect" && (state == stateManageable || state == stateInspectFail):
 		n.body["inspection_started_at"] = now.Format(time.RFC3339Nano)
 		n.body["inspection_finished_at"] = nil
-		p := fakeTransition{inspects: true}
+		p := transition{inspects: true}
 		switch {
 		case n.inspectHangs > 0:
 			n.inspectHangs--
 			p.hang = true
-			start(StateInspectWait, StateManageable, p)
+			start(stateInspectWait, stateManageable, p)
 			return
 		case n.inspectFailures > 0:
 			n.inspectFailures--
-			p.state, p.lastErr = StateInspectFail, "inspection failed: fake BMC did not boot the ramdisk"
+			p.state, p.lastErr = stateInspectFail, "inspection failed: fake BMC did not boot the ramdisk"
 		}
-		start(StateInspecting, StateManageable, p)
-	case target == "provide" && state == StateManageable:
-		start(StateCleaning, StateAvailable, fakeTransition{})
-	case target == "abort" && state == StateInspectWait:
+		start(stateInspecting, stateManageable, p)
+	case target == "provide" && state == stateManageable:
+		start(stateCleaning, stateAvailable, transition{})
+	case target == "abort" && state == stateInspectWait:
 		n.pending = nil
-		n.body["provision_state"], n.body["target_provision_state"] = StateInspectFail, nil
+		n.body["provision_state"], n.body["target_provision_state"] = stateInspectFail, nil
 		n.body["last_error"] = "inspection aborted by the operator"
 		n.body["inspection_started_at"] = nil
 		w.WriteHeader(http.StatusAccepted)
@@ -351,8 +410,8 @@ func (f *fakeIronic) provision(w http.ResponseWriter, n *fakeNode, target string
 	}
 }
 
-// lock makes the node locked by another conductor for d from now.
-func (f *fakeIronic) lock(name string, d time.Duration) {
+// Lock makes the node locked by another conductor for d from now.
+func (f *Server) Lock(name string, d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := f.find(name)
@@ -361,13 +420,14 @@ func (f *fakeIronic) lock(name string, d time.Duration) {
 }
 
 // errorf answers as Ironic does: error_message is a JSON document in a string.
-func (f *fakeIronic) errorf(w http.ResponseWriter, code int, format string, args ...any) {
+func (f *Server) errorf(w http.ResponseWriter, code int, format string, args ...any) {
 	inner, _ := json.Marshal(map[string]any{"faultstring": fmt.Sprintf(format, args...), "faultcode": "Client", "debuginfo": nil})
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error_message": string(inner)})
 }
 
-func mustRequest(t *testing.T, url, body string) *http.Request {
+// MustRequest builds a PUT request with a JSON body.
+func MustRequest(t testing.TB, url, body string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
 	if err != nil {
