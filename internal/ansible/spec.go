@@ -1,7 +1,3 @@
-// Package ansible implements Ansible's binary-module protocol: it reads the
-// args file named by argv[1], validates it against a declarative spec with
-// AnsibleModule's rules and wording, runs the module and prints one JSON
-// result with every no_log value scrubbed.
 package ansible
 
 // Type is an Ansible option type, spelled as in an argument_spec.
