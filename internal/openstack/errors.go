@@ -212,6 +212,7 @@ func (s scrubbedError) As(target any) bool {
 var (
 	htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
 	spaces  = regexp.MustCompile(`\s+`)
+	brTag   = regexp.MustCompile(`(?i)<br\s*/?>`)
 )
 
 // maxMessage bounds how much of an unknown body is quoted.
@@ -224,23 +225,11 @@ func ServiceMessage(body []byte, status int) string {
 		return statusText(status)
 	}
 	if gjson.Valid(s) {
-		if m := jsonMessage(gjson.Parse(s)); m != "" {
+		if m := cleanMessage(jsonMessage(gjson.Parse(s))); m != "" {
 			return m
 		}
-	} else if strings.HasPrefix(s, "<") || strings.Contains(s, "</") {
-		return htmlMessage(s, status)
 	}
-	s = spaces.ReplaceAllString(s, " ")
-	// webob's text errors start with the status line, sometimes twice.
-	prefix := fmt.Sprintf("%d %s", status, http.StatusText(status))
-	for {
-		rest, ok := strings.CutPrefix(s, prefix)
-		if !ok || strings.TrimSpace(rest) == "" {
-			break
-		}
-		s = strings.TrimSpace(rest)
-	}
-	return truncate(s)
+	return textMessage(s, status)
 }
 
 func jsonMessage(r gjson.Result) string {
@@ -311,20 +300,34 @@ func jsonMessage(r gjson.Result) string {
 	return truncate(r.Raw)
 }
 
-// htmlMessage reads webob's error pages (Glance): the text after the <h1>.
-func htmlMessage(s string, status int) string {
-	body := s
-	if i := strings.Index(strings.ToLower(body), "</h1>"); i >= 0 {
-		body = body[i+len("</h1>"):]
+// cleanMessage drops the <br /> webob puts in JSON messages (Glance) and
+// folds whitespace; other "<...>" text is kept: it may be meant.
+func cleanMessage(s string) string {
+	return strings.TrimSpace(spaces.ReplaceAllString(brTag.ReplaceAllString(s, " "), " "))
+}
+
+// textMessage reads text and webob's HTML error pages (Glance): the text
+// after the <h1>, tags stripped, without the leading status line.
+func textMessage(s string, status int) string {
+	if i := strings.Index(strings.ToLower(s), "</h1>"); i >= 0 {
+		if rest := strings.TrimSpace(htmlTag.ReplaceAllString(s[i+len("</h1>"):], " ")); rest != "" {
+			s = s[i+len("</h1>"):]
+		}
 	}
-	text := strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(htmlTag.ReplaceAllString(body, " ")), " "))
-	if text == "" {
-		text = strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(htmlTag.ReplaceAllString(s, " ")), " "))
+	s = strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(htmlTag.ReplaceAllString(s, " ")), " "))
+	// webob's text errors start with the status line, sometimes twice.
+	prefix := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	for {
+		rest, ok := strings.CutPrefix(s, prefix)
+		if !ok || strings.TrimSpace(rest) == "" {
+			break
+		}
+		s = strings.TrimSpace(rest)
 	}
-	if text == "" {
+	if s == "" {
 		return statusText(status)
 	}
-	return truncate(text)
+	return truncate(s)
 }
 
 func statusText(status int) string {
