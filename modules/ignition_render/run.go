@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/ignition"
@@ -22,12 +24,13 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 		m.Warn(w)
 	}
 	res := &ansible.Result{Values: map[string]any{
-		"config":     rendered.Config,
-		"json":       string(rendered.JSON),
-		"user_data":  rendered.UserData,
-		"size":       rendered.Size,
-		"sha512":     rendered.SHA512,
-		"compressed": rendered.Compressed,
+		"config":       rendered.Config,
+		"json":         string(rendered.JSON),
+		"user_data":    rendered.UserData,
+		"size":         rendered.Size,
+		"encoded_size": rendered.EncodedSize,
+		"sha512":       rendered.SHA512,
+		"compressed":   rendered.Compressed,
 	}}
 	if !m.IsSet("dest") {
 		res.Msg = fmt.Sprintf("rendered Ignition %s config, %d bytes", opts.SpecVersion, rendered.Size)
@@ -41,7 +44,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	res.Values["dest"] = dest
 	before, _ := os.ReadFile(dest) // absent file: empty before
 	if m.CheckMode {
-		res.Changed = ignition.FileDiffers(dest, rendered.JSON, os.FileMode(mode))
+		res.Changed = fileDiffers(dest, rendered.JSON, os.FileMode(mode))
 	} else {
 		res.Changed, err = ignition.WriteFileAtomic(dest, rendered.JSON, os.FileMode(mode))
 		if err != nil {
@@ -58,7 +61,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	if res.Changed {
 		verb = "written"
 	}
-	res.Msg = fmt.Sprintf("Ignition %s config %s: %s (%d bytes)", opts.SpecVersion, verb, dest, rendered.Size)
+	res.Msg = fmt.Sprintf("Ignition %s config %s: %s (%d bytes)", rendered.SpecVersion, verb, dest, rendered.Size)
 	return res, nil
 }
 
@@ -66,7 +69,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 func options(m *ansible.Module) (ignition.Options, error) {
 	o := ignition.Options{
 		SpecVersion:    m.Str("spec_version"),
-		CACertificates: m.StrList("ca_certificates"),
+		CACertificates: expandHome(m.StrList("ca_certificates")),
 		Base:           m.Dict("base"),
 		MaxSize:        m.Int("max_size"),
 	}
@@ -114,8 +117,8 @@ func options(m *ansible.Module) (ignition.Options, error) {
 	return o, nil
 }
 
-func str(v any) string    { s, _ := v.(string); return s }
-func list(v any) []any    { l, _ := v.([]any); return l }
+func str(v any) string { s, _ := v.(string); return s }
+func list(v any) []any { l, _ := v.([]any); return l }
 func strs(v any) []string {
 	var out []string
 	for _, e := range list(v) {
@@ -129,6 +132,33 @@ func dicts(l []any) []map[string]any {
 		if d, ok := e.(map[string]any); ok {
 			out = append(out, d)
 		}
+	}
+	return out
+}
+
+// fileDiffers tells check mode whether WriteFileAtomic would change dest.
+func fileDiffers(path string, data []byte, mode os.FileMode) bool {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != mode.Perm() {
+		return true
+	}
+	old, err := os.ReadFile(path)
+	return err != nil || string(old) != string(data)
+}
+
+// expandHome expands a leading ~/ in CA certificate paths, as type path would;
+// PEM text is left alone.
+func expandHome(certs []string) []string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return certs
+	}
+	out := make([]string, len(certs))
+	for i, c := range certs {
+		if strings.HasPrefix(c, "~/") {
+			c = filepath.Join(home, c[2:])
+		}
+		out[i] = c
 	}
 	return out
 }

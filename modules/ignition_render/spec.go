@@ -2,17 +2,16 @@ package main
 
 import "github.com/metalkit/baremetal/internal/ansible"
 
-
 var spec = &ansible.Spec{
 	Name:             "ignition_render",
 	ShortDescription: "Render and validate an Ignition config for Red Hat CoreOS",
 	Description: []string{
 		"Builds an Ignition config (spec 3.0 to 3.5, or 2.2.0 for OpenShift 4.5 and older) from users, SSH keys, CA certificates, files, systemd units and pointer configs, and validates it with Ignition's own rules.",
-		"Checks the result against Nova's 64 KiB user-data limit, compressing file and certificate contents where the spec allows (3.1 and newer) before failing.",
-		"Needs no cloud access. Pass O(dest) to M(metalkit.baremetal.nova_bm_server)'s C(user_data_file) rather than the returned string: Ansible templating can mangle JSON strings.",
+		"Checks the result against Nova's 64 KiB (base64-encoded) user-data limit, compressing file and certificate contents where the spec allows (3.1 and newer) before failing.",
+		"Needs no cloud access. Pass C(dest) to M(metalkit.baremetal.nova_bm_server)'s C(user_data_file) rather than the returned string: Ansible templating can mangle JSON strings.",
 	},
 	Notes: []string{
-		"Ignition ignores Nova keypairs: SSH keys for the C(core) user must be in the config (O(users[].ssh_authorized_keys)).",
+		"Ignition ignores Nova keypairs: SSH keys for the C(core) user must be in the config (C(users[].ssh_authorized_keys)).",
 		"A boot image rejects the other major Ignition version: OpenShift <= 4.5 needs 2.2.0; 4.6 3.1.0; 4.8-4.13 3.2.0; 4.14-4.16 3.4.0; 4.17+ 3.5.0.",
 	},
 	Author: []string{"metalkit engineers"},
@@ -89,12 +88,12 @@ var spec = &ansible.Spec{
 		"mode": {
 			Type:        ansible.TypeStr,
 			Default:     "0600",
-			Description: []string{"Octal mode of O(dest). The config may hold password hashes, so it is private by default."},
+			Description: []string{"Octal mode of C(dest). The config may hold password hashes, so it is private by default."},
 		},
 		"max_size": {
 			Type:        ansible.TypeInt,
-			Default:     65536,
-			Description: []string{"Largest user data allowed, in bytes. Nova's limit is 65536."},
+			Default:     65535,
+			Description: []string{"Largest user data allowed, counted as Nova counts it: the length of the base64-encoded text (Nova's limit, 65535, leaves at most 49149 bytes of JSON). A negative value turns the check off."},
 		},
 	},
 	Examples: examples,
@@ -143,11 +142,12 @@ const examples = `
 `
 
 var returns = map[string]*ansible.ReturnValue{
-	"config":     {Description: []string{"The rendered config."}, Returned: "success", Type: "dict"},
-	"json":       {Description: []string{"The rendered config as compact JSON text."}, Returned: "success", Type: "str"},
-	"user_data":  {Description: []string{"What Nova takes as user data (the JSON text)."}, Returned: "success", Type: "str"},
-	"size":       {Description: []string{"Size of the user data in bytes."}, Returned: "success", Type: "int", Sample: 1234},
-	"sha512":     {Description: []string{"SHA-512 of the user data, hex."}, Returned: "success", Type: "str"},
-	"compressed": {Description: []string{"Whether contents were gzip-compressed to fit O(max_size)."}, Returned: "success", Type: "bool"},
-	"dest":       {Description: []string{"Where the config was written."}, Returned: "when O(dest) is set", Type: "str"},
+	"config":       {Description: []string{"The rendered config."}, Returned: "success", Type: "dict"},
+	"json":         {Description: []string{"The rendered config as compact JSON text."}, Returned: "success", Type: "str"},
+	"user_data":    {Description: []string{"What Nova takes as user data (the JSON text)."}, Returned: "success", Type: "str"},
+	"size":         {Description: []string{"Size of the user data in bytes."}, Returned: "success", Type: "int", Sample: 1234},
+	"encoded_size": {Description: []string{"Size of the base64-encoded user data, the figure Nova checks against its limit."}, Returned: "success", Type: "int", Sample: 1648},
+	"sha512":       {Description: []string{"SHA-512 of the user data, hex."}, Returned: "success", Type: "str"},
+	"compressed":   {Description: []string{"Whether contents were gzip-compressed to fit C(max_size)."}, Returned: "success", Type: "bool"},
+	"dest":         {Description: []string{"Where the config was written."}, Returned: "when C(dest) is set", Type: "str"},
 }
