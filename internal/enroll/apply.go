@@ -178,11 +178,10 @@ func Apply(ctx context.Context, client *gophercloud.ServiceClient, plans []*Plan
 // behind if it stops half way: node, then its ports, then manage.
 func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome, opts Options) {
 	p := o.Plan
-	label := p.Node.Label()
 	switch p.Action {
 	case ActionDelete:
 		if err := nodes.Delete(ctx, client, p.Existing.UUID).ExtractErr(); err != nil {
-			o.fail(openstack.Describe(err, "delete "+label))
+			o.fail(openstack.Describe(err, "delete node"))
 			return
 		}
 		o.Changed, o.ProvisionState, o.Ports = true, "", nil
@@ -190,7 +189,7 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 	case ActionCreate:
 		created, err := nodes.Create(ctx, client, createOpts(p.CreateBody)).Extract()
 		if err != nil {
-			o.fail(openstack.Describe(err, "create "+label))
+			o.fail(openstack.Describe(err, "create node"))
 			return
 		}
 		o.Changed, o.UUID, o.ProvisionState = true, created.UUID, created.ProvisionState
@@ -198,7 +197,7 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 	if len(p.Patch) > 0 {
 		updated, err := nodes.Update(ctx, client, o.UUID, nodeOps(p.Patch)).Extract()
 		if err != nil {
-			o.fail(openstack.Describe(err, "update "+label))
+			o.fail(openstack.Describe(err, "update node"))
 			return
 		}
 		o.Changed, o.ProvisionState = true, updated.ProvisionState
@@ -210,7 +209,7 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 	if p.Manage {
 		err := nodes.ChangeProvisionState(ctx, client, o.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetManage}).ExtractErr()
 		if err != nil {
-			o.fail(openstack.Describe(err, "manage "+label))
+			o.fail(openstack.Describe(err, "manage"))
 			return
 		}
 		o.Changed, o.ProvisionState = true, stateVerifying
@@ -220,21 +219,20 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 
 func applyPorts(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome) error {
 	p := o.Plan
-	label := p.Node.Label()
 	keep := map[string]OutPort{}
 	for _, port := range o.Ports {
 		keep[port.Address] = port
 	}
 	for _, d := range p.PortDeletes {
 		if err := ports.Delete(ctx, client, d.UUID).ExtractErr(); err != nil {
-			return openstack.Describe(err, fmt.Sprintf("%s: delete port %s", label, d.Address))
+			return openstack.Describe(err, "delete port "+d.Address)
 		}
 		o.Changed = true
 		delete(keep, d.Address)
 	}
 	for _, pp := range p.PortPatches {
 		if _, err := ports.Update(ctx, client, pp.UUID, portOps(pp.Ops)).Extract(); err != nil {
-			return openstack.Describe(err, fmt.Sprintf("%s: update port %s", label, pp.Address))
+			return openstack.Describe(err, "update port "+pp.Address)
 		}
 		o.Changed = true
 	}
@@ -247,7 +245,7 @@ func applyPorts(ctx context.Context, client *gophercloud.ServiceClient, o *Outco
 			PXEEnabled:          c.PXEEnabled,
 		}).Extract()
 		if err != nil {
-			return openstack.Describe(err, fmt.Sprintf("%s: create port %s", label, c.Address))
+			return openstack.Describe(err, "create port "+c.Address)
 		}
 		o.Changed = true
 		keep[c.Address] = OutPort{UUID: created.UUID, Address: created.Address}
@@ -280,7 +278,7 @@ func waitVerifying(ctx context.Context, client *gophercloud.ServiceClient, out [
 		select {
 		case <-ctx.Done():
 			for _, o := range pending {
-				o.fail(fmt.Errorf("%s: timed out waiting for manageable, still %q (BMC validation not finished)", o.Plan.Node.Label(), o.ProvisionState))
+				o.fail(fmt.Errorf("timed out waiting for manageable, still %q (BMC validation not finished)", o.ProvisionState))
 			}
 			return
 		case <-time.After(interval):
@@ -292,14 +290,14 @@ func waitVerifying(ctx context.Context, client *gophercloud.ServiceClient, out [
 				continue // reported at the top of the loop
 			}
 			for _, o := range pending {
-				o.fail(fmt.Errorf("%s: waiting for manageable: %w", o.Plan.Node.Label(), openstack.Describe(err, "list nodes")))
+				o.fail(fmt.Errorf("waiting for manageable: %w", openstack.Describe(err, "list nodes")))
 			}
 			return
 		}
 		for id, o := range pending {
 			st, ok := states[id]
 			if !ok {
-				o.fail(fmt.Errorf("%s: node %s disappeared while waiting for manageable", o.Plan.Node.Label(), id))
+				o.fail(fmt.Errorf("node %s disappeared while waiting for manageable", id))
 				delete(pending, id)
 				continue
 			}
@@ -312,7 +310,7 @@ func waitVerifying(ctx context.Context, client *gophercloud.ServiceClient, out [
 				if detail == "" {
 					detail = "no last_error reported"
 				}
-				o.fail(fmt.Errorf("%s: BMC validation failed, the node stays in enroll: %s", o.Plan.Node.Label(), detail))
+				o.fail(fmt.Errorf("BMC validation failed, the node stays in enroll: %s", detail))
 				delete(pending, id)
 			case st.ProvisionState != stateVerifying && st.TargetProvisionState == "":
 				delete(pending, id) // moved on (another actor): nothing left to wait for

@@ -137,6 +137,7 @@ func Parse(items []any, forDelete bool) (*Input, error) {
 		}
 	}
 	invalid = crossCheck(in.Nodes, invalid)
+	in.Secrets = unique(in.Secrets)
 	in.Warnings = append(in.Warnings, classicWarnings(in.Nodes)...)
 	if len(ignored) > 0 {
 		var parts []string
@@ -224,7 +225,7 @@ func (p *nodeParser) str(field string, v any) (string, bool) {
 
 func (p *nodeParser) parse(index int, item any) *Node {
 	n := &Node{Index: index, DriverInfo: map[string]any{}, Properties: map[string]any{}, Fields: map[string]any{}}
-	raw, ok := normalize(item).(map[string]any)
+	raw, ok := stringKeys(item).(map[string]any)
 	if !ok {
 		p.problem("must be a dict (one instackenv node), got %s", typeName(item))
 		return n
@@ -680,6 +681,18 @@ func crossCheck(nodes []*Node, invalid []NodeProblems) []NodeProblems {
 		}
 	}
 	return invalid
+}
+
+func unique(list []string) []string {
+	seen := map[string]bool{}
+	out := list[:0]
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func fieldMappedTo(d *Driver, key string) string {

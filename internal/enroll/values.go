@@ -129,6 +129,32 @@ func normalize(v any) any {
 	return v
 }
 
+// stringKeys makes every map a map[string]any (YAML may give map[any]any),
+// leaving scalars as decoded: a json.Number keeps its text ("0123").
+func stringKeys(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = stringKeys(e)
+		}
+		return out
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(k)] = stringKeys(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = stringKeys(e)
+		}
+		return out
+	}
+	return v
+}
+
 // sameValue compares a desired value with what Ironic returned, loosely
 // where instackenv is loose: 4096 and "4096" are the same memory size, and
 // JSON numbers decode as float64 on one side and int64 on the other.
