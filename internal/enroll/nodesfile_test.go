@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func fixture(name string) string { return filepath.Join("..", "..", "tests", "fixtures", "enroll", name) }
+func fixture(name string) string {
+	return filepath.Join("..", "..", "tests", "fixtures", "enroll", name)
+}
 
 func TestLoadFileJSONWorkflowExample(t *testing.T) {
 	items, err := LoadFile(fixture("instackenv.json"))
