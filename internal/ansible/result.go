@@ -3,6 +3,7 @@ package ansible
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -43,10 +44,36 @@ func newPayload(values map[string]any) payload {
 	p := payload{}
 	for k, v := range values {
 		if !strings.HasPrefix(k, "_ansible_") {
+			if g, err := toGeneric(v); err == nil {
+				v = integralFloatsAsInts(g)
+			}
 			p[k] = v
 		}
 	}
 	return p
+}
+
+// integralFloatsAsInts turns whole float64 values into ints, as Go's
+// encoding/json prints them. Module values mostly come from decoded API
+// bodies, where every number is a float64: without this a node's
+// memory_mb 4096 would reach the playbook as 4096.0. (invocation keeps
+// Python's float repr, since there a float option really is a float.)
+func integralFloatsAsInts(v any) any {
+	switch t := v.(type) {
+	case float64:
+		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
+			return int(t)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = integralFloatsAsInts(e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = integralFloatsAsInts(e)
+		}
+	}
+	return v
 }
 
 // emit scrubs p with every known secret and writes it as one JSON object.

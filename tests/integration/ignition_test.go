@@ -205,7 +205,7 @@ func TestIgnitionRenderRejectsBadInput(t *testing.T) {
 `, nil)
 		res := run.Task(t, "render")
 		assert.True(t, res.Failed())
-		assert.True(t, strings.HasPrefix(res.Msg(), "Unsupported parameters for (ignition_render) module: bogus."), res.Msg())
+		assert.True(t, strings.HasPrefix(res.Msg(), "Unsupported parameters for (metalkit.baremetal.ignition_render) module: bogus."), res.Msg())
 	})
 
 	t.Run("bad choice", func(t *testing.T) {
