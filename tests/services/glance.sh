@@ -68,7 +68,7 @@ enabled_backends = file:file
 show_multiple_locations = false
 
 [database]
-connection = sqlite:///$D/glance.sqlite
+connection = sqlite:///$D/glance.sqlite?timeout=30
 
 [glance_store]
 default_backend = file

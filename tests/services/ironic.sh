@@ -50,7 +50,7 @@ host_ip = 127.0.0.1
 port = $PORT
 
 [database]
-connection = sqlite:///$D/ironic.sqlite
+connection = sqlite:///$D/ironic.sqlite?timeout=30
 
 [dhcp]
 dhcp_provider = none

@@ -22,7 +22,7 @@ log_file = keystone.log
 [database]
 # check_same_thread=false: wsgi-serve.py is threaded and SQLAlchemy's NullPool may close a connection from
 # another thread ("SQLite objects created in a thread can only be used in that same thread")
-connection = sqlite:///$D/keystone.sqlite?check_same_thread=false
+connection = sqlite:///$D/keystone.sqlite?check_same_thread=false&timeout=30
 
 [identity]
 # bcrypt's minimum cost: every password auth (services, tests) and user create is ~10x faster. Test stack only.

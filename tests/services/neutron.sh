@@ -87,7 +87,7 @@ notify_nova_on_port_status_changes = true
 notify_nova_on_port_data_changes = true
 
 [database]
-connection = sqlite:///$D/neutron.sqlite?check_same_thread=false
+connection = sqlite:///$D/neutron.sqlite?check_same_thread=false&timeout=30
 
 [oslo_concurrency]
 lock_path = $D/lock

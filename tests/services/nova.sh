@@ -26,7 +26,7 @@ log_file = placement.log
 auth_strategy = keystone
 
 [placement_database]
-connection = sqlite:///$P/placement.sqlite?check_same_thread=false
+connection = sqlite:///$P/placement.sqlite?check_same_thread=false&timeout=30
 CONF
     authsec keystone_authtoken placement; echo "www_authenticate_uri = $KEYSTONE_URL"; } > "$P/placement.conf"
   if [ ! -s "$P/placement.sqlite" ]; then
@@ -105,10 +105,10 @@ auth_strategy = keystone
 api_paste_config = $D/api-paste.ini
 
 [api_database]
-connection = sqlite:///$D/nova_api.sqlite
+connection = sqlite:///$D/nova_api.sqlite?timeout=30
 
 [database]
-connection = sqlite:///$D/nova_cell1.sqlite
+connection = sqlite:///$D/nova_cell1.sqlite?timeout=30
 
 [conductor]
 workers = 1
@@ -138,7 +138,7 @@ NM() { $PY -c 'import sys; sys.argv[0]="nova-manage"; from nova.cmd.manage impor
 if [ ! -e "$D/.db-ready" ]; then
   rm -f "$D"/nova_*.sqlite*
   NM api_db sync || fail "nova-manage api_db sync" "$D/manage.log"
-  NM cell_v2 map_cell0 --database_connection "sqlite:///$D/nova_cell0.sqlite" || fail "nova-manage cell_v2 map_cell0" "$D/manage.log"
+  NM cell_v2 map_cell0 --database_connection "sqlite:///$D/nova_cell0.sqlite?timeout=30" || fail "nova-manage cell_v2 map_cell0" "$D/manage.log"
   NM cell_v2 create_cell --name cell1 || fail "nova-manage cell_v2 create_cell" "$D/manage.log"
   NM db sync || fail "nova-manage db sync" "$D/manage.log"
   for f in nova_api nova_cell0 nova_cell1; do wal "$D/$f.sqlite"; done
