@@ -308,7 +308,7 @@ func runOurs(t *testing.T, spec *Spec, args map[string]any) map[string]any {
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
 	var out bytes.Buffer
 	code := Execute(spec, path, &out, func(m *Module) (*Result, error) {
-		return &Result{Values: map[string]any{"params": m.Params}}, nil
+		return &Result{Values: map[string]any{"params": pyJSONDumps(m.Params)}}, nil
 	})
 	dec := json.NewDecoder(&out)
 	dec.UseNumber()

@@ -36,7 +36,8 @@ def run_case(case):
     try:
         with contextlib.redirect_stdout(out):
             module = basic.AnsibleModule(supports_check_mode=True, **kwargs)
-            module.exit_json(changed=False, params=module.params)
+            # As JSON text, so our result printer cannot reshape numbers.
+            module.exit_json(changed=False, params=json.dumps(json.loads(module.jsonify(module.params)), sort_keys=True))
     except SystemExit:
         pass
     text = out.getvalue()
