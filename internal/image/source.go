@@ -134,13 +134,19 @@ func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
 
 func (h *HTTPSource) String() string { return Redact(h.URL) }
 
-// Secrets are the parts of the URL that must never be printed.
-func (h *HTTPSource) Secrets() []string {
+// URLSecrets are the parts of a URL that must never be printed: the
+// password and a query string long enough to be a token. An unparsable URL
+// is secret whole.
+func URLSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return []string{raw}
+	}
 	var s []string
-	if p, ok := h.URL.User.Password(); ok && p != "" {
+	if p, ok := u.User.Password(); ok && p != "" {
 		s = append(s, p)
 	}
-	if q := h.URL.RawQuery; len(q) >= 8 {
+	if q := u.RawQuery; len(q) >= 8 {
 		s = append(s, q)
 	}
 	return s

@@ -133,6 +133,10 @@ func request(m *ansible.Module) (*image.Request, error) {
 		if caCert == "" {
 			caCert = m.Str("ca_cert")
 		}
+		for _, s := range image.URLSecrets(m.Str("url")) {
+			m.AddSecret(s)
+			openstack.RegisterSecret(s)
+		}
 		hs, err := image.NewHTTPSource(m.Str("url"), image.HTTPOptions{
 			ValidateCerts:  m.Bool("url_validate_certs"),
 			CACert:         caCert,
@@ -140,10 +144,6 @@ func request(m *ansible.Module) (*image.Request, error) {
 		})
 		if err != nil {
 			return nil, err
-		}
-		for _, s := range hs.Secrets() {
-			m.AddSecret(s)
-			openstack.RegisterSecret(s)
 		}
 		req.Source, req.RawURL = hs, m.Str("url")
 	} else {
@@ -156,8 +156,7 @@ func request(m *ansible.Module) (*image.Request, error) {
 		}
 		req.Source = src
 	}
-	d.Source = req.Source.String()
-	req.Desired.Source = d.Source
+	req.Desired.Source = req.Source.String()
 	if req.Method == image.MethodWebDownload && m.Str("src") != "" {
 		return nil, errors.New("method: web-download needs url (Glance fetches it), not src")
 	}
