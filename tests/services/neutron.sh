@@ -4,9 +4,11 @@
 #                    keystone auth, RabbitMQ, and the agentless in-repo mechanism driver neutron/metalkit_ml2.py
 #                    (Debian has no networking-baremetal). Creates the shared flat network 'ctlplane'.
 #   NEUTRON=standin  neutron-standin.py: an in-memory Neutron API STAND-IN (not a real Neutron).
-# Usage: neutron.sh        (state in $SERVICES_DIR/neutron; default NEUTRON: see README.md)
+# Usage: neutron.sh [--prepare-db]     (state in $SERVICES_DIR/neutron; default NEUTRON=real)
+#   --prepare-db  real Neutron only: write the config and create the sqlite schema, start nothing
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+MODE=${1:-}
 D=$SERVICES_DIR/neutron; mkdir -p "$D"; chmod 700 "$D"
 NEUTRON=${NEUTRON:-${NEUTRON_DEFAULT:-real}}
 URL=http://127.0.0.1:$NEUTRON_PORT
@@ -18,6 +20,7 @@ if [ "$cur" != none ] && [ "$cur" != "$NEUTRON" ]; then
 fi
 
 if [ "$NEUTRON" = standin ]; then
+  [ "$MODE" = --prepare-db ] && exit 0
   if alive "$D/neutron-standin.pid" && http_up $URL/; then
     log "Neutron STAND-IN already running (pid $(pid_of "$D/neutron-standin.pid")) on :$NEUTRON_PORT"; exit 0
   fi
@@ -29,9 +32,7 @@ fi
 
 # ------------------------------------------------------------------ real neutron-server
 apt_ensure python3-neutron python3-keystonemiddleware curl
-if alive "$D/neutron-real.pid" && http_up $URL/; then
-  log "neutron-server already running (pid $(pid_of "$D/neutron-real.pid")) on :$NEUTRON_PORT"
-else
+{
   # python3-neutron ships no api-paste.ini (neutron-common has it, with osprofiler): a minimal one
   cat > "$D/api-paste.ini" <<'INI'
 [composite:neutron]
@@ -120,6 +121,11 @@ CONF
     wal "$D/neutron.sqlite"
     touch "$D/.db-ready"
   fi
+}
+[ "$MODE" = --prepare-db ] && { log "neutron database ready"; exit 0; }
+if alive "$D/neutron-real.pid" && http_up $URL/; then
+  log "neutron-server already running (pid $(pid_of "$D/neutron-real.pid")) on :$NEUTRON_PORT"
+else
   start_bg "$D/neutron-real.pid" "$D/stdout.log" $PY -c 'import sys; sys.argv[0]="neutron-server"; from neutron.cmd.eventlet.server import main; main()' \
     --config-file "$D/neutron.conf"
   wait_http $URL/ 120 "$D/neutron-real.pid" || fail neutron-server "$D/neutron-server.log" "$D/stdout.log"

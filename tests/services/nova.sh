@@ -5,18 +5,18 @@
 #   nova-compute    (compute_driver=ironic.IronicDriver, host metalkit-compute)
 # sqlite for nova_api, nova_cell0, nova_cell1 and placement (WAL), RabbitMQ on loopback, Keystone auth.
 # Requires keystone.sh, rabbitmq.sh, ironic.sh main, glance.sh main and neutron.sh to be up.
-# Usage: nova.sh [--placement-only]   (state in $SERVICES_DIR/nova and $SERVICES_DIR/placement)
+# Usage: nova.sh [--prepare-db | --placement-only]   (state in $SERVICES_DIR/nova and $SERVICES_DIR/placement)
+#   --prepare-db      write the configs and create the sqlite schemas only (needs no other service running)
+#   --placement-only  placement without nova
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+MODE=${1:-}
 D=$SERVICES_DIR/nova; P=$SERVICES_DIR/placement; mkdir -p "$D"/{lock,instances} "$P"; chmod 700 "$D" "$P"
 # genisoimage: nova builds the config-drive ISO with it (mkisofs_cmd)
 apt_ensure python3-nova python3-placement genisoimage curl
 
-# ---------------------------------------------------------------- placement
-if alive "$P/placement.pid" && http_up http://127.0.0.1:$PLACEMENT_PORT/; then
-  log "placement already running (pid $(pid_of "$P/placement.pid")) on :$PLACEMENT_PORT"
-else
-  { cat <<CONF
+# ---------------------------------------------------------------- placement: config + schema
+{ cat <<CONF
 [DEFAULT]
 debug = ${SERVICES_DEBUG:-false}
 log_dir = $P
@@ -28,19 +28,24 @@ auth_strategy = keystone
 [placement_database]
 connection = sqlite:///$P/placement.sqlite?check_same_thread=false&timeout=30
 CONF
-    authsec keystone_authtoken placement; echo "www_authenticate_uri = $KEYSTONE_URL"; } > "$P/placement.conf"
-  if [ ! -s "$P/placement.sqlite" ]; then
-    placement-manage --config-file "$P/placement.conf" db sync >>"$P/dbsync.log" 2>&1 || fail "placement db sync" "$P/dbsync.log"
-    wal "$P/placement.sqlite"
+  authsec keystone_authtoken placement; echo "www_authenticate_uri = $KEYSTONE_URL"; } > "$P/placement.conf"
+if [ ! -e "$P/.db-ready" ]; then
+  rm -f "$P"/placement.sqlite*
+  placement-manage --config-file "$P/placement.conf" db sync >>"$P/dbsync.log" 2>&1 || fail "placement db sync" "$P/dbsync.log"
+  wal "$P/placement.sqlite"
+  touch "$P/.db-ready"
+fi
+start_placement() {
+  if alive "$P/placement.pid" && http_up http://127.0.0.1:$PLACEMENT_PORT/; then
+    log "placement already running (pid $(pid_of "$P/placement.pid")) on :$PLACEMENT_PORT"; return
   fi
   OS_PLACEMENT_CONFIG_DIR=$P start_bg "$P/placement.pid" "$P/stdout.log" \
     $PY "$HERE/wsgi-serve.py" placement $PLACEMENT_PORT -- --config-file "$P/placement.conf"
   wait_http http://127.0.0.1:$PLACEMENT_PORT/ 90 "$P/placement.pid" || fail placement "$P/placement.log" "$P/stdout.log"
-fi
+}
+if [ "$MODE" = --placement-only ]; then start_placement; exit 0; fi
 
-[ "${1:-}" = --placement-only ] && exit 0
-
-# ---------------------------------------------------------------- nova
+# ---------------------------------------------------------------- nova: config + schema
 cat > "$D/api-paste.ini" <<'INI'
 [composite:osapi_compute]
 use = call:nova.api.openstack.urlmap:urlmap_factory
@@ -144,6 +149,10 @@ if [ ! -e "$D/.db-ready" ]; then
   for f in nova_api nova_cell0 nova_cell1; do wal "$D/$f.sqlite"; done
   touch "$D/.db-ready"
 fi
+[ "$MODE" = --prepare-db ] && { log "nova and placement databases ready"; exit 0; }
+
+# ---------------------------------------------------------------- start
+start_placement
 started=0
 nova_svc() { # name module
   if alive "$D/$1.pid"; then log "$1 already running (pid $(pid_of "$D/$1.pid"))"; return; fi

@@ -13,7 +13,7 @@ export HOME=$D   # the Erlang cookie goes to $HOME/.erlang.cookie: keep it in th
 export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=$EPMD_PORT
 export RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$RABBIT_PORT
 export RABBITMQ_DIST_PORT=$RABBIT_DIST_PORT RABBITMQ_MNESIA_BASE=$D/mnesia RABBITMQ_LOG_BASE=$D/log
-export RABBITMQ_PID_FILE=$D/rabbit-erl.pid RABBITMQ_ENABLED_PLUGINS_FILE=$D/enabled_plugins
+export RABBITMQ_PID_FILE=$D/beam-pid RABBITMQ_ENABLED_PLUGINS_FILE=$D/enabled_plugins
 export RABBITMQ_CONFIG_FILE=$D/rabbitmq RABBITMQ_ADVANCED_CONFIG_FILE=$D/advanced.config
 export RABBITMQ_CONF_ENV_FILE=$D/rabbitmq-env.conf
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"

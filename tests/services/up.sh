@@ -85,6 +85,9 @@ has standalone && { job standalone-ironic "$HERE/ironic.sh" standalone; job stan
 has ironic     && { job ironic "$HERE/ironic.sh" main; p1+=(ironic); }
 has glance     && { job glance "$HERE/glance.sh" main; p1+=(glance); }
 has rabbitmq   && { job rabbitmq "$HERE/rabbitmq.sh"; p1+=(rabbitmq); }
+# schemas (nova-manage / placement-manage / neutron models) need no running service: overlap them with Keystone
+has nova       && { job nova-db "$HERE/nova.sh" --prepare-db; p1+=(nova-db); }
+has neutron    && [ "$NEUTRON" = real ] && { job neutron-db "$HERE/neutron.sh" --prepare-db; p1+=(neutron-db); }
 [ ${#p1[@]} -gt 0 ] && wait_jobs "${p1[@]}"
 # phase 2: needs Keystone's users/catalog and RabbitMQ
 p2=()
