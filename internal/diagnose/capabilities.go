@@ -24,7 +24,7 @@ func NodeCapabilities(props map[string]any) (caps map[string]string, malformed [
 		}
 		for _, item := range strings.Split(raw, ",") {
 			parts := strings.Split(item, ":")
-			if len(parts) == 2 && strings.TrimSpace(parts[0]) != "" && parts[1] != "" {
+			if len(parts) == 2 && parts[0] != "" && parts[1] != "" {
 				caps[strings.TrimSpace(parts[0])] = parts[1]
 			} else {
 				malformed = append(malformed, fmt.Sprintf("%q (format is key:value)", item))

@@ -155,6 +155,19 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 		add(CodePinnedElsewhere, true, "not the pinned node",
 			"the availability zone pins the server to node %s, not this one", pin)
 	}
+	// The resource class first: a node of another class is simply not for this flavor.
+	switch pc := PlacementClass(n.ResourceClass); {
+	case n.ResourceClass == "":
+		add(CodeNoResourceClass, true, "no resource class",
+			"no resource_class: Nova ignores the node; set one: openstack baremetal node set --resource-class %s %s", suggestClass(req), label)
+	case strings.HasPrefix(pc, "CUSTOM_CUSTOM_") && pc != req.ResourceClass:
+		add(CodeCustomCustom, true, "resource class "+n.ResourceClass+" becomes "+pc,
+			"resource_class %q is reported to Placement as %s (Nova always prefixes CUSTOM_), not %s: set resource_class %s", n.ResourceClass, pc, orDash(req.ResourceClass), strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_")))
+	case req.ResourceClass != "" && pc != req.ResourceClass:
+		add(CodeResourceClass, true, "resource class "+n.ResourceClass+" ("+pc+")",
+			"resource_class %q is %s in Placement, the flavor asks for %s: set the node's resource_class to %s or use a flavor with resources:%s=1",
+			n.ResourceClass, pc, req.ResourceClass, suggestClass(req), pc)
+	}
 	thisServer := s.Server != nil && (n.InstanceUUID == s.Server.ID || (s.Server.Node != "" && s.Server.Node == n.UUID))
 	switch {
 	case thisServer:
@@ -190,18 +203,6 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 		add(CodePowerState, true, "power state error",
 			"power state is error: Ironic cannot read the BMC; check driver_info and the BMC, then openstack baremetal node power off %s", label)
 	}
-	switch pc := PlacementClass(n.ResourceClass); {
-	case n.ResourceClass == "":
-		add(CodeNoResourceClass, true, "no resource class",
-			"no resource_class: Nova ignores the node; set one: openstack baremetal node set --resource-class %s %s", suggestClass(req), label)
-	case strings.HasPrefix(pc, "CUSTOM_CUSTOM_") && pc != req.ResourceClass:
-		add(CodeCustomCustom, true, "resource class "+n.ResourceClass+" becomes "+pc,
-			"resource_class %q is reported to Placement as %s (Nova always prefixes CUSTOM_), not %s: set resource_class %s", n.ResourceClass, pc, orDash(req.ResourceClass), strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_")))
-	case req.ResourceClass != "" && pc != req.ResourceClass:
-		add(CodeResourceClass, true, "resource class "+n.ResourceClass+" ("+pc+")",
-			"resource_class %q is %s in Placement, the flavor asks for %s: set the node's resource_class to %s or use a flavor with resources:%s=1",
-			n.ResourceClass, pc, req.ResourceClass, suggestClass(req), pc)
-	}
 	for _, m := range malformed {
 		add(CodeCapabilityMalformed, false, "malformed capabilities", "Nova ignores capability entry %s", m)
 	}
@@ -213,9 +214,9 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 		t.Short = "traits differ"
 		r.Reasons = append(r.Reasons, t)
 	}
-	for _, small := range tooSmall(n, s.Flavor) {
+	if small := tooSmall(n, s.Flavor); len(small) > 0 {
 		add(CodeTooSmall, false, "smaller than the flavor",
-			"%s; Nova does not schedule bare metal by size, but the deploy uses the flavor's root disk size", small)
+			"smaller than the flavor's nominal size (%s): Nova does not schedule bare metal by size, so this does not stop it; check the image fits the disk", strings.Join(small, ", "))
 	}
 	if s.HypervisorsListed {
 		h, ok := hypervisors[n.UUID]
@@ -341,12 +342,12 @@ func orDash(s string) string {
 func tooSmall(n Node, f Flavor) []string {
 	var out []string
 	for _, c := range []struct {
-		prop, unit string
-		want       int
-	}{{"cpus", "CPUs", f.VCPUs}, {"memory_mb", "MiB RAM", f.RAM}, {"local_gb", "GiB disk", f.Disk}} {
+		prop string
+		want int
+	}{{"cpus", f.VCPUs}, {"memory_mb", f.RAM}, {"local_gb", f.Disk}} {
 		have, ok := number(n.Properties[c.prop])
 		if ok && c.want > 0 && have < float64(c.want) {
-			out = append(out, fmt.Sprintf("%s is %g, the flavor has %d %s", c.prop, have, c.want, c.unit))
+			out = append(out, fmt.Sprintf("%s %g < %d", c.prop, have, c.want))
 		}
 	}
 	return out

@@ -257,7 +257,7 @@ func TestDiagnoseListsEveryReason(t *testing.T) {
 		s.Hypervisors = nil
 		s.Placement.Providers[uuidA].Inventories["CUSTOM_BAREMETAL"] = Inventory{Total: 1, Reserved: 1}
 	}))
-	assert.Equal(t, []string{CodeMaintenance, CodeNotAvailable, CodePowerState, CodeResourceClass, CodeCapability,
+	assert.Equal(t, []string{CodeResourceClass, CodeMaintenance, CodeNotAvailable, CodePowerState, CodeCapability,
 		CodeNotDiscovered, CodeInventoryReserved, CodeLastError}, codes(d.Nodes[0]))
 }
 
@@ -431,5 +431,5 @@ func TestTooSmallIsANote(t *testing.T) {
 	d := Diagnose(snapshot(func(s *Snapshot) { s.Nodes[0].Properties["local_gb"] = "20" }))
 	assert.True(t, d.Nodes[0].Eligible)
 	assert.Equal(t, CodeTooSmall, d.Nodes[0].Reasons[0].Code)
-	assert.Contains(t, d.Nodes[0].Reasons[0].Message, "local_gb is 20, the flavor has 40 GiB disk")
+	assert.Contains(t, d.Nodes[0].Reasons[0].Message, "(local_gb 20 < 40)")
 }

@@ -202,6 +202,8 @@ func groupIneligible(nodes []NodeReport) string {
 		order int
 		nodes []string
 		have  map[string]int // capability values seen, metalsmith style
+		// otherClass: the nodes have another resource class than the flavor's.
+		otherClass bool
 	}
 	byShort := map[string]*group{}
 	for _, n := range nodes {
@@ -211,7 +213,8 @@ func groupIneligible(nodes []NodeReport) string {
 		r := firstBlocking(n)
 		g, ok := byShort[r.Short]
 		if !ok {
-			g = &group{short: r.Short, order: len(byShort), have: map[string]int{}}
+			g = &group{short: r.Short, order: len(byShort), have: map[string]int{},
+				otherClass: r.Code == CodeResourceClass || r.Code == CodeCustomCustom || r.Code == CodeNoResourceClass}
 			byShort[r.Short] = g
 		}
 		g.nodes = append(g.nodes, n.label())
@@ -228,6 +231,10 @@ func groupIneligible(nodes []NodeReport) string {
 		groups = append(groups, g)
 	}
 	sort.Slice(groups, func(i, j int) bool {
+		// Nodes of another resource class are not meant for this flavor: last.
+		if groups[i].otherClass != groups[j].otherClass {
+			return groups[j].otherClass
+		}
 		if len(groups[i].nodes) != len(groups[j].nodes) {
 			return len(groups[i].nodes) > len(groups[j].nodes)
 		}

@@ -276,10 +276,11 @@ func embeddedFlavor(m map[string]any) (diagnose.Flavor, bool) {
 	return f, true
 }
 
-// poll calls cond until done, an error, or ctx's end, starting fast (a
-// fake-hardware deploy takes seconds) and slowing down to every 10 s (a real
-// one takes many minutes).
+// poll calls cond until done, an error, or ctx's end: every 0.25 s rising
+// to 2 s during the first two minutes (a fake-hardware deploy takes
+// seconds), then every 10 s (a real one takes many minutes).
 func poll(ctx context.Context, cond func(ctx context.Context) (bool, error)) error {
+	start := time.Now()
 	interval := 250 * time.Millisecond
 	for {
 		done, err := cond(ctx)
@@ -297,7 +298,11 @@ func poll(ctx context.Context, cond func(ctx context.Context) (bool, error)) err
 			return fmt.Errorf("timed out: %w", ctx.Err())
 		case <-time.After(interval):
 		}
-		interval = min(interval*3/2, 10*time.Second)
+		limit := 2 * time.Second
+		if time.Since(start) > 2*time.Minute {
+			limit = 10 * time.Second
+		}
+		interval = min(interval*5/4, limit)
 	}
 }
 

@@ -23,6 +23,7 @@ func View(s *servers.Server, n *nodes.Node) map[string]any {
 		"key_name":            s.KeyName,
 		"availability_zone":   s.AvailabilityZone,
 		"metadata":            nonNilMap(s.Metadata),
+		"config_drive":        s.ConfigDrive,
 		"task_state":          s.TaskState,
 		"vm_state":            s.VmState,
 		"hypervisor_hostname": s.HypervisorHostname,

@@ -1,0 +1,272 @@
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/placement/v1/resourceproviders"
+
+	"github.com/metalkit/baremetal/internal/openstack"
+)
+
+// PlacementMicroversion is what Observe asks of Placement: 1.22 has
+// allocation candidates keyed by provider with required and forbidden traits.
+const PlacementMicroversion = "1.22"
+
+// Sources are the service clients Observe reads. A nil client is skipped
+// and the matching Err (why it is missing) becomes a note.
+type Sources struct {
+	Compute      *gophercloud.ServiceClient
+	Baremetal    *gophercloud.ServiceClient
+	Placement    *gophercloud.ServiceClient
+	BaremetalErr error
+	ComputeErr   error
+	PlacementErr error
+	// Concurrency bounds the per-node Placement reads (default 8).
+	Concurrency int
+}
+
+// Observe fills a Snapshot: every Ironic node, Nova's hypervisors, and
+// Placement's providers, inventories and allocation candidates for the
+// flavor. It never fails: what it cannot read becomes a note, and the
+// diagnosis says what it could not check.
+func Observe(ctx context.Context, src Sources, flavor Flavor, server *Server, req Request) Snapshot {
+	s := Snapshot{Server: server, Flavor: flavor, Request: req}
+	note := func(format string, args ...any) {
+		s.Notes = append(s.Notes, openstack.Scrub(fmt.Sprintf(format, args...)))
+	}
+
+	if src.Baremetal == nil {
+		note("Ironic not read: %v", errOr(src.BaremetalErr, "no baremetal endpoint"))
+	} else if list, err := ListNodes(ctx, src.Baremetal); err != nil {
+		note("Ironic nodes not read: %v", openstack.Describe(err, "node list"))
+	} else {
+		s.Nodes = list
+	}
+
+	if src.Compute == nil {
+		note("Nova hypervisors not read: %v", errOr(src.ComputeErr, "no compute endpoint"))
+	} else {
+		hv, err := listHypervisors(ctx, src.Compute)
+		switch {
+		case gophercloud.ResponseCodeIs(err, http.StatusForbidden):
+			note("Nova's hypervisor list needs the admin role: nodes Nova has not discovered are not detected")
+		case err != nil:
+			note("Nova hypervisors not read: %v", openstack.Describe(err, "hypervisor list"))
+		default:
+			s.Hypervisors, s.HypervisorsListed = hv, true
+		}
+	}
+
+	if src.Placement == nil {
+		note("Placement not read: %v", errOr(src.PlacementErr, "no placement endpoint"))
+	} else {
+		pc := *src.Placement
+		pc.Microversion = PlacementMicroversion
+		p, err := readPlacement(ctx, &pc, s.Nodes, ReadFlavor(flavor), src.Concurrency)
+		switch {
+		case gophercloud.ResponseCodeIs(err, http.StatusForbidden):
+			note("Placement needs the admin role: its view is not checked")
+		case err != nil:
+			note("Placement not read: %v", openstack.Describe(err, "placement"))
+		default:
+			s.Placement = p
+		}
+	}
+	return s
+}
+
+func errOr(err error, fallback string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fallback
+}
+
+// ListNodes lists every Ironic node with the fields the doctor reads.
+func ListNodes(ctx context.Context, client *gophercloud.ServiceClient) ([]Node, error) {
+	pages, err := nodes.ListDetail(client, nodes.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := nodes.ExtractNodes(pages)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Node, 0, len(list))
+	for _, n := range list {
+		out = append(out, NodeFrom(n))
+	}
+	return out, nil
+}
+
+// NodeFrom keeps the fields of an Ironic node the doctor reads.
+func NodeFrom(n nodes.Node) Node {
+	return Node{
+		UUID: n.UUID, Name: n.Name, ProvisionState: n.ProvisionState, TargetProvisionState: n.TargetProvisionState,
+		PowerState: n.PowerState, Maintenance: n.Maintenance, MaintenanceReason: n.MaintenanceReason,
+		InstanceUUID: n.InstanceUUID, ResourceClass: n.ResourceClass, Properties: n.Properties,
+		Traits: n.Traits, LastError: openstack.Scrub(n.LastError), Retired: n.Retired,
+	}
+}
+
+// FlavorFrom converts a Nova flavor; extra specs come with it from
+// microversion 2.61, else they are read separately.
+func FlavorFrom(ctx context.Context, client *gophercloud.ServiceClient, f *flavors.Flavor) (Flavor, error) {
+	specs := f.ExtraSpecs
+	if specs == nil {
+		var err error
+		specs, err = flavors.ListExtraSpecs(ctx, client, f.ID).Extract()
+		if err != nil {
+			return Flavor{}, openstack.Describe(err, "extra specs of flavor "+f.Name)
+		}
+	}
+	return Flavor{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk, Ephemeral: f.Ephemeral, Swap: f.Swap, ExtraSpecs: specs}, nil
+}
+
+// ServerFrom keeps the fields of a Nova server the doctor reads.
+func ServerFrom(s *servers.Server) *Server {
+	out := &Server{ID: s.ID, Name: s.Name, Status: s.Status, Node: s.HypervisorHostname}
+	if s.Fault.Message != "" || s.Fault.Code != 0 {
+		out.Fault = &Fault{Code: s.Fault.Code, Message: openstack.Scrub(s.Fault.Message), Details: openstack.Scrub(s.Fault.Details)}
+	}
+	return out
+}
+
+func listHypervisors(ctx context.Context, client *gophercloud.ServiceClient) ([]Hypervisor, error) {
+	pages, err := hypervisors.List(client, hypervisors.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := hypervisors.ExtractHypervisors(pages)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Hypervisor, 0, len(list))
+	for _, h := range list {
+		out = append(out, Hypervisor{ID: h.ID, Hostname: h.HypervisorHostname, Host: h.Service.Host, State: h.State, Status: h.Status})
+	}
+	return out, nil
+}
+
+// CandidatesQuery is the allocation-candidates query Nova's scheduler sends
+// for the flavor's unnumbered group.
+func CandidatesQuery(req Requirements) string {
+	var res []string
+	for _, rc := range sortedKeys(req.Resources) {
+		res = append(res, fmt.Sprintf("%s:%d", rc, req.Resources[rc]))
+	}
+	q := url.Values{}
+	if len(res) > 0 {
+		q.Set("resources", strings.Join(res, ","))
+	}
+	var traits []string
+	traits = append(traits, req.RequiredTraits...)
+	for _, t := range req.ForbiddenTraits {
+		traits = append(traits, "!"+t)
+	}
+	if len(traits) > 0 {
+		q.Set("required", strings.Join(traits, ","))
+	}
+	return q.Encode()
+}
+
+// readPlacement reads the providers of the Ironic nodes, their inventories
+// and usages, and the allocation candidates for the flavor.
+func readPlacement(ctx context.Context, client *gophercloud.ServiceClient, ironic []Node, req Requirements, concurrency int) (*Placement, error) {
+	pages, err := resourceproviders.List(client, resourceproviders.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rps, err := resourceproviders.ExtractResourceProviders(pages)
+	if err != nil {
+		return nil, err
+	}
+	wanted := map[string]bool{}
+	for _, n := range ironic {
+		wanted[n.UUID] = true
+	}
+	p := &Placement{Providers: map[string]ResourceProvider{}}
+	var todo []resourceproviders.ResourceProvider
+	for _, rp := range rps {
+		if wanted[rp.UUID] {
+			todo = append(todo, rp)
+		}
+	}
+	if concurrency <= 0 {
+		concurrency = 8
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, concurrency)
+	)
+	for _, rp := range todo {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			view := ResourceProvider{UUID: rp.UUID, Name: rp.Name, Inventories: map[string]Inventory{}, Usages: map[string]int{}}
+			inv, err := resourceproviders.GetInventories(ctx, client, rp.UUID).Extract()
+			if err == nil {
+				for rc, i := range inv.Inventories {
+					view.Inventories[rc] = Inventory{Total: i.Total, Reserved: i.Reserved, MinUnit: i.MinUnit, MaxUnit: i.MaxUnit, StepSize: i.StepSize, AllocationRatio: float64(i.AllocationRatio)}
+				}
+				var use *resourceproviders.ResourceProviderUsage
+				use, err = resourceproviders.GetUsages(ctx, client, rp.UUID).Extract()
+				if err == nil && use.Usages != nil {
+					view.Usages = use.Usages
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+				firstErr = err
+			}
+			p.Providers[rp.UUID] = view
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if len(req.Resources) > 0 {
+		p.CandidatesQuery = CandidatesQuery(req)
+		p.Candidates, err = allocationCandidates(ctx, client, p.CandidatesQuery)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// allocationCandidates asks Placement which providers can satisfy query
+// (gophercloud has no package for it).
+func allocationCandidates(ctx context.Context, client *gophercloud.ServiceClient, query string) (map[string]bool, error) {
+	var body struct {
+		AllocationRequests []struct {
+			Allocations map[string]any `json:"allocations"`
+		} `json:"allocation_requests"`
+	}
+	_, err := client.Get(ctx, client.ServiceURL("allocation_candidates")+"?"+query, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, ar := range body.AllocationRequests {
+		for uuid := range ar.Allocations {
+			out[uuid] = true
+		}
+	}
+	return out, nil
+}
