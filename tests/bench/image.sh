@@ -66,7 +66,7 @@ cd "$work"
 /usr/bin/time -f "$tfmt" -a -o t.pipe openstack image create --disk-format qcow2 --container-format bare --file x.qcow2 "$name-cli" -f value -c id >/dev/null
 disk_files=$(stat -c %s x.qcow2)
 cd "$root"
-echo "pipeline steps (wall s, max RSS KiB, output blocks): $(paste -sd"; " "$work/t.pipe")"
+echo "pipeline steps (wall s, max RSS KiB, output blocks): $(paste -sd';' "$work/t.pipe")"
 read -r p_wall p_rss p_out < <(awk '{w+=$1; if ($2>r) r=$2; o+=$3} END {print w, r, o}' "$work/t.pipe")
 openstack image delete "$name-cli" >/dev/null
 
