@@ -143,6 +143,7 @@ type sizedBody struct {
 }
 
 func (s *sizedBody) Read(p []byte) (int, error) { return s.r.Read(p) }
+
 // WriteTo lets net/http copy in whole blocks: each becomes one HTTP chunk
 // instead of io.Copy's 32 KiB, fewer for Glance's server to parse.
 func (s *sizedBody) WriteTo(w io.Writer) (int64, error) {
