@@ -68,6 +68,8 @@ func (f *FileSource) Open(ctx context.Context) (io.ReadCloser, Meta, error) {
 type HTTPSource struct {
 	URL    *url.URL
 	Client *http.Client
+	// IdleTimeout fails a download that sends nothing for that long.
+	IdleTimeout time.Duration
 }
 
 // HTTPOptions configure the TLS and timeouts of an HTTPSource.
@@ -129,7 +131,7 @@ func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
 		}
 		return nil
 	}}
-	return &HTTPSource{URL: u, Client: client}, nil
+	return &HTTPSource{URL: u, Client: client, IdleTimeout: o.ConnectTimeout}, nil
 }
 
 func (h *HTTPSource) String() string { return Redact(h.URL) }
@@ -168,15 +170,55 @@ func (h *HTTPSource) Stat(ctx context.Context) (Meta, error) {
 }
 
 func (h *HTTPSource) Open(ctx context.Context) (io.ReadCloser, Meta, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
 	resp, err := h.do(ctx, http.MethodGet)
 	if err != nil {
+		cancel(nil)
 		return nil, Meta{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
+		cancel(nil)
 		return nil, Meta{}, h.statusError(resp)
 	}
-	return resp.Body, metaOf(resp), nil
+	idle := h.IdleTimeout
+	if idle <= 0 {
+		idle = 24 * time.Hour
+	}
+	return newIdleReader(resp.Body, idle, cancel, h.String()), metaOf(resp), nil
+}
+
+// idleReader cancels a download that sends nothing for d: a stalled mirror
+// fails in url_timeout seconds, not at the end of the task's timeout.
+type idleReader struct {
+	body    io.ReadCloser
+	timer   *time.Timer
+	d       time.Duration
+	cancel  context.CancelCauseFunc
+	stalled error
+}
+
+func newIdleReader(body io.ReadCloser, d time.Duration, cancel context.CancelCauseFunc, name string) *idleReader {
+	r := &idleReader{body: body, d: d, cancel: cancel, stalled: fmt.Errorf("url: %s sent nothing for %s (url_timeout)", name, d)}
+	r.timer = time.AfterFunc(d, func() { cancel(r.stalled) })
+	return r
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.body.Read(p)
+	if n > 0 {
+		r.timer.Reset(r.d)
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !r.timer.Stop() {
+		return n, r.stalled // the timer fired: say why the read broke
+	}
+	return n, err
+}
+
+func (r *idleReader) Close() error {
+	r.timer.Stop()
+	r.cancel(nil)
+	return r.body.Close()
 }
 
 func (h *HTTPSource) do(ctx context.Context, method string) (*http.Response, error) {
