@@ -60,6 +60,8 @@ has nova       && pkgs+=(python3-nova genisoimage)
 apt_ensure "${pkgs[@]}"
 
 # ---------------------------------------------------------------- start, in two parallel phases
+pids_now() { cat "$SERVICES_DIR"/*/*.pid 2>/dev/null | sort | tr '\n' ' '; }
+PIDS_BEFORE=$(pids_now)
 OUT=$SERVICES_DIR/up-logs; mkdir -p "$OUT"
 declare -A jobpid=()
 job() { # NAME CMD... : run in the background, output to $OUT/NAME.out
@@ -99,9 +101,17 @@ elif has placement; then job placement "$HERE/nova.sh" --placement-only; p2+=(pl
 # ---------------------------------------------------------------- credentials files + cloud resources
 has keystone && "$HERE/write-clouds.sh"
 if has nova || has neutron; then
-  ADMIN_PASSWORD=$ADMIN_PASSWORD NEUTRON=$NEUTRON WITH_NOVA=$(has nova && echo 1 || echo 0) \
-    $PY "$HERE/post-setup.py" "$SERVICES_DIR" 2>&1 | sed 's/^/[services post-setup] /'
-  [ "${PIPESTATUS[0]}" = 0 ] || die "post-setup (flavor/network) failed"
+  # skipped on a rerun where nothing was (re)started and the last post-setup of this selection succeeded
+  mark="$SERVICES_DIR/.post-setup-ok"; want_mark="$NEUTRON $(has nova && echo nova)"
+  if [ "$(pids_now)" = "$PIDS_BEFORE" ] && [ "$(cat "$mark" 2>/dev/null)" = "$want_mark" ]; then
+    log "flavor baremetal / network ctlplane already set up (nothing restarted)"
+  else
+    rm -f "$mark"
+    ADMIN_PASSWORD=$ADMIN_PASSWORD NEUTRON=$NEUTRON WITH_NOVA=$(has nova && echo 1 || echo 0) \
+      $PY "$HERE/post-setup.py" "$SERVICES_DIR" 2>&1 | sed 's/^/[services post-setup] /'
+    [ "${PIPESTATUS[0]}" = 0 ] || die "post-setup (flavor/network) failed"
+    echo "$want_mark" > "$mark"
+  fi
 fi
 "$HERE/status.sh" --short || true
 log "up in $(( ($(ms) - T0) / 1000 )).$(( ($(ms) - T0) % 1000 / 100 )) s"
