@@ -180,7 +180,8 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 	p := o.Plan
 	switch p.Action {
 	case ActionDelete:
-		if err := nodes.Delete(ctx, client, p.Existing.UUID).ExtractErr(); err != nil {
+		// 404: gone already (a retried DELETE whose first answer was lost).
+		if err := nodes.Delete(ctx, client, p.Existing.UUID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
 			o.fail(openstack.Describe(err, "delete node"))
 			return
 		}

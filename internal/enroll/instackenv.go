@@ -299,6 +299,10 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.problem("pm_password must not be empty (omit it when the BMC takes none)")
 				ok = false
 			}
+			if ok && n.Driver == driverIPMI && len(s) > 20 {
+				p.problem("pm_password is longer than 20 bytes, which IPMI does not accept (ipmitool refuses it)")
+				ok = false
+			}
 		case "pm_port":
 			port, isInt := intOf(v)
 			if !isInt || port < 1 || port > 65535 {

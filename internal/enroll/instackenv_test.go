@@ -226,6 +226,7 @@ func TestParseBadInputs(t *testing.T) {
 		{"port out of range", []any{with("pm_port", 70000)}, []string{"pm_port must be a port number between 1 and 65535"}},
 		{"password as a YAML boolean", []any{with("pm_password", true)}, []string{"pm_password: got a boolean", "quote the password"}},
 		{"empty password", []any{with("pm_password", "")}, []string{"pm_password must not be empty"}},
+		{"IPMI password over 20 bytes", []any{with("pm_password", sentinel+"-and-more")}, []string{"pm_password is longer than 20 bytes"}},
 		{"pm_addr with a scheme for ipmi", []any{with("pm_addr", "https://127.0.0.1")}, []string{"must be a host name or IP address for pm_type ipmi"}},
 		{"bad capabilities", []any{with("capabilities", "profile")}, []string{`capabilities: "profile" is not key:value`}},
 		{"profile disagrees with capabilities", []any{func() map[string]any { n := ok(); n["capabilities"], n["profile"] = "profile:a", "b"; return n }()}, []string{`profile "b" and capabilities profile:a disagree`}},
