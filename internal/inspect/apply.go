@@ -153,7 +153,8 @@ func (e *Engine) runNode(ctx context.Context, r *NodeResult, d Desired) {
 		var se *StepError
 		retryable := ctx.Err() == nil && !(errors.As(err, &se) && se.Permanent)
 		var pe *PlanError
-		if errors.As(err, &pe) {
+		if errors.As(err, &pe) || isNotFound(err) {
+			// The node cannot be handled (any more), or it was deleted: no retry changes that.
 			retryable = false
 		}
 		if !retryable || r.Retries >= e.Retries {
@@ -416,7 +417,7 @@ func (e *Engine) get(ctx context.Context, r *NodeResult) (Node, error) {
 		if ctx.Err() != nil {
 			return r.Node, ctx.Err()
 		}
-		return r.Node, openstack.Describe(err, "node "+r.Node.Label())
+		return r.Node, openstack.Describe(err, "")
 	}
 	n := FromIronic(raw)
 	r.seen(e.now(), n)

@@ -322,13 +322,21 @@ func successMessage(results []*inspect.NodeResult, s inspect.Summary, check bool
 	return fmt.Sprintf("%d node(s): %d changed, %d unchanged%s in %.1f s", s.Total, s.Changed, s.Unchanged, stepCounts(results), s.Elapsed.Seconds())
 }
 
+// maxFailuresInMsg keeps msg readable when a whole rack fails: failed_nodes has them all.
+const maxFailuresInMsg = 10
+
 func failureMessage(results []*inspect.NodeResult, s inspect.Summary) string {
 	var parts []string
 	for _, r := range results {
-		switch r.Status {
-		case inspect.StatusFailed:
-			parts = append(parts, fmt.Sprintf("%s: %v", r.Before.Label(), r.Err))
+		if r.Status != inspect.StatusFailed {
+			continue
 		}
+		if len(parts) == maxFailuresInMsg {
+			parts = append(parts, fmt.Sprintf("and %d more (see failed_nodes)", s.Failed-maxFailuresInMsg))
+			break
+		}
+		text := strings.TrimPrefix(r.Err.Error(), "node "+r.Before.Label()+": ")
+		parts = append(parts, fmt.Sprintf("%s: %s", r.Before.Label(), text))
 	}
 	msg := fmt.Sprintf("%d of %d node(s) failed: %s", s.Failed, s.Total, strings.Join(parts, "; "))
 	if s.NotStarted > 0 {

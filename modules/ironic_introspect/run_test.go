@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,4 +226,35 @@ func TestDocsAreCurrent(t *testing.T) {
 		t.Fatalf("%s: %v (run `make docs`)", path, err)
 	}
 	ansibletest.AssertDocsCurrent(t, spec, path)
+}
+
+func TestFailureMessageStaysShortForManyFailures(t *testing.T) {
+	f := fakeironic.New(t)
+	var names []any
+	for i := 0; i < 15; i++ {
+		name := fmt.Sprintf("insp-m%02d", i)
+		f.Add(name, "enroll", fakeironic.ManageError("IPMI call failed: power status."))
+		names = append(names, name)
+	}
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": names, "retries": 0}), run)
+	assert.Equal(t, true, res["failed"])
+	msg := res["msg"].(string)
+	assert.Contains(t, msg, "insp-m09: manage failed")
+	assert.NotContains(t, msg, "insp-m10: ")
+	assert.Contains(t, msg, "; and 5 more (see failed_nodes). 0 changed, 0 unchanged (manage 15)")
+	assert.Len(t, res["failed_nodes"], 15)
+}
+
+func TestDeletedNodeIsNotRetried(t *testing.T) {
+	f := fakeironic.New(t)
+	f.Add("insp-gone", "enroll")
+	f.StepTime = 200 * time.Millisecond
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		f.Delete("insp-gone")
+	}()
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-gone"}, "retries": 3}), run)
+	assert.Equal(t, true, res["failed"])
+	assert.Regexp(t, `^1 of 1 node\(s\) failed: insp-gone: (manage failed: )?Node 00000000-0000-4000-8000-000000000001 could not be found\. \(HTTP 404\)\. `, res["msg"])
+	assert.EqualValues(t, 0, nodesByName(t, res)["insp-gone"]["retries"])
 }

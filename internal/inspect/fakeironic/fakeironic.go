@@ -410,6 +410,23 @@ func (f *Server) provision(w http.ResponseWriter, n *Node, target string, now ti
 	}
 }
 
+// Delete removes a node, as another operator would.
+func (f *Server) Delete(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.find(name)
+	if n == nil {
+		return
+	}
+	delete(f.nodes, n.UUID())
+	for i, u := range f.order {
+		if u == n.UUID() {
+			f.order = append(f.order[:i], f.order[i+1:]...)
+			break
+		}
+	}
+}
+
 // Lock makes the node locked by another conductor for d from now.
 func (f *Server) Lock(name string, d time.Duration) {
 	f.mu.Lock()
