@@ -10,7 +10,7 @@ GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 SERVICES ?= all
 export SERVICES_DIR ?= $(CURDIR)/$(BUILD)/services
 
-.PHONY: all deps build docs collection install test unit integration lint bench demo services-up services-down clean
+.PHONY: all deps build docs collection install test unit integration lint bench demo demo-clean services-up services-down clean
 
 all: build
 
@@ -24,7 +24,7 @@ docs: build
 	@for m in $(MODULES); do $(BUILD)/bin/$$m --metalkit-docs > collection/plugins/modules/$$m.yml || exit 1; done
 
 ## collection: build/metalkit-baremetal-VERSION.tar.gz, installable with ansible-galaxy
-collection: build
+collection: deps build
 	@rm -rf $(BUILD)/collection && mkdir -p $(COLLECTION_DIR)/plugins/modules
 	@cp galaxy.yml $(COLLECTION_DIR)/
 	@cp -r collection/. $(COLLECTION_DIR)/
@@ -65,8 +65,12 @@ services-down:
 bench: collection
 	@tests/bench/run.sh
 
+## demo: local services + the whole flow (playbooks/site.yml) twice, on loopback
 demo: collection
 	@tests/demo.sh
+
+demo-clean:
+	@tests/demo-clean.sh
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/collection $(BUILD)/*.tar.gz
