@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
@@ -185,7 +187,7 @@ func upload(ctx context.Context, g *Glance, req *Request, out *Outcome) (*images
 	t := &Transfer{Method: MethodUpload, Source: req.Source.String(), Compression: string(stream.Compression), DiskFormat: stream.DiskFormat}
 	out.Transfer = t
 
-	im, err := g.Create(ctx, createOpts(req, stream.DiskFormat, stream.Meta))
+	im, err := createDetached(ctx, g, createOpts(req, stream.DiskFormat, stream.Meta))
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +266,7 @@ func webDownload(ctx context.Context, g *Glance, req *Request, out *Outcome) (*i
 		return nil, fmt.Errorf("method: web-download stores the bytes as downloaded, and %s is %s-compressed: use method: upload, which decompresses on the fly", hs, stream.Compression)
 	}
 	out.Transfer = &Transfer{Method: MethodWebDownload, Source: hs.String(), Compression: string(CompressionNone), DiskFormat: stream.DiskFormat}
-	im, err := g.Create(ctx, createOpts(req, stream.DiskFormat, stream.Meta))
+	im, err := createDetached(ctx, g, createOpts(req, stream.DiskFormat, stream.Meta))
 	if err != nil {
 		return nil, err
 	}
@@ -314,15 +316,43 @@ func webDownload(ctx context.Context, g *Glance, req *Request, out *Outcome) (*i
 
 var errUploadEnded = errors.New("the upload request ended")
 
+// createDetached creates the image even if the task is cancelled meanwhile
+// (a signal between Glance creating it and us learning its ID would leave it
+// behind), then gives it up at once if the task was cancelled.
+func createDetached(ctx context.Context, g *Glance, opts images.CreateOpts) (*images.Image, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	im, err := g.Create(cctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, discard(g, im.ID, err)
+	}
+	return im, nil
+}
+
 // discard deletes an image that must not stay, with a context of its own:
-// the task's may be cancelled or out of time.
+// the task's may be cancelled or out of time. Glance's upload handler may
+// still be unwinding the aborted transfer and put the image back to queued
+// after a first delete, so the image is checked gone.
 func discard(g *Glance, id string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := g.Delete(ctx, id); err != nil {
-		return fmt.Errorf("%w; deleting the incomplete image %s failed too (%v): the next run removes it", cause, id, err)
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+		}
+		if err = g.Delete(ctx, id); err != nil {
+			continue
+		}
+		if _, gerr := images.Get(ctx, g.Client, id).Extract(); gophercloud.ResponseCodeIs(gerr, http.StatusNotFound) {
+			return fmt.Errorf("%w; the incomplete image %s was deleted", cause, id)
+		}
+		err = fmt.Errorf("image %s is still there after its deletion", id)
 	}
-	return fmt.Errorf("%w; the incomplete image %s was deleted", cause, id)
+	return fmt.Errorf("%w; deleting the incomplete image %s failed too (%v): the next run removes it", cause, id, err)
 }
 
 // checkStored compares what Glance stored with what was sent.

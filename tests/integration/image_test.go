@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -118,6 +119,10 @@ func newSourceServer(t *testing.T, dir string, tlsServer bool) *sourceServer {
 				return
 			}
 			path = "/" + rest
+		}
+		if rest, ok := strings.CutPrefix(path, "/moved/"); ok {
+			http.Redirect(w, r, "/"+rest, http.StatusFound)
+			return
 		}
 		if rest, ok := strings.CutPrefix(path, "/slow/"); ok {
 			data, err := os.ReadFile(filepath.Join(dir, rest))
@@ -264,10 +269,20 @@ func TestGlanceRHCOSGzipQcow2(t *testing.T) {
 	name := imagePrefix + "gzip"
 	cleanupImages(t, c, name)
 	url := strings.Replace(src.URL, "http://", "http://mirror:"+urlPassword+"@", 1) + "/auth/rhcos.qcow2.gz?token=" + urlToken
-	args := map[string]string{"name": name, "url": url, "os_version": `"4.16"`, "tags": "[rhcos, it]", "min_disk": "10"}
+	args := map[string]string{"name": name, "url": url, "os_version": `"4.16"`, "tags": "[rhcos, it]", "min_disk": "10", "visibility": "public"}
+
+	// Check mode first: metadata only (a HEAD), nothing downloaded or made.
+	dry := RunPlaybook(t, playbook(taskYAML("upload", args)), cloudsEnv(), "--check")
+	res := dry.Task(t, "upload")
+	require.False(t, res.Failed(), res.Msg())
+	assert.True(t, res.Changed())
+	assert.Contains(t, res.Msg(), "would upload")
+	assert.Zero(t, src.getCount("/auth/rhcos.qcow2.gz"), "check mode must not download")
+	assert.Empty(t, imagesNamed(t, c, name))
+	AssertNoSecret(t, dry, urlPassword, urlToken)
 
 	first := RunPlaybook(t, playbook(taskYAML("upload", args)), cloudsEnv(), "--diff")
-	res := first.Task(t, "upload")
+	res = first.Task(t, "upload")
 	require.False(t, res.Failed(), res.Msg())
 	assert.True(t, res.Changed())
 	AssertNoSecret(t, first, urlPassword, urlToken)
@@ -288,6 +303,8 @@ func TestGlanceRHCOSGzipQcow2(t *testing.T) {
 	live := imagesNamed(t, c, name)
 	require.Len(t, live, 1)
 	assert.Equal(t, 10, live[0].MinDiskGigabytes)
+	assert.Equal(t, images.ImageVisibilityPublic, live[0].Visibility)
+	assert.Equal(t, "4.16", live[0].Properties["os_version"])
 
 	second := RunPlaybook(t, playbook(taskYAML("upload", args)), cloudsEnv())
 	res = second.Task(t, "upload")
@@ -327,12 +344,17 @@ func TestGlanceRHCOSGzipQcow2(t *testing.T) {
 func TestGlanceRHCOSFormats(t *testing.T) {
 	f := getFixtures(t)
 	src := newSourceServer(t, f.dir, false)
+	tlsSrc := newSourceServer(t, f.dir, true)
+	caFile := filepath.Join(t.TempDir(), "mirror-ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrc.Certificate().Raw}), 0o644))
 	c := glance(t)
 	tests := []struct {
 		name, source, wantFormat, wantComp string
 		sha512Of                           string
 	}{
 		{"xz", "url: " + src.URL + "/rhcos.qcow2.xz", "qcow2", "xz", f.qcow2},
+		{"redirected", "url: " + src.URL + "/moved/rhcos.qcow2.gz", "qcow2", "gzip", f.qcow2},
+		{"tls-ca", "url: " + tlsSrc.URL + "/rhcos.qcow2.gz", "qcow2", "gzip", f.qcow2},
 		{"zstd", "url: " + src.URL + "/rhcos.qcow2.zst", "qcow2", "zstd", f.qcow2},
 		{"raw", "url: " + src.URL + "/rhcos.raw", "raw", "none", f.raw},
 		{"file-gz", "src: " + f.gz, "qcow2", "gzip", f.qcow2},
@@ -342,7 +364,11 @@ func TestGlanceRHCOSFormats(t *testing.T) {
 		name := imagePrefix + tt.name
 		cleanupImages(t, c, name)
 		k, v, _ := strings.Cut(tt.source, ": ")
-		tasks.WriteString(taskYAML(tt.name, map[string]string{"name": name, k: v}))
+		args := map[string]string{"name": name, k: v}
+		if tt.name == "tls-ca" {
+			args["url_ca_cert"] = caFile // the mirror's CA: its TLS is verified, not skipped
+		}
+		tasks.WriteString(taskYAML(tt.name, args))
 	}
 	run := RunPlaybook(t, playbook(tasks.String()), cloudsEnv())
 	for _, tt := range tests {
@@ -423,60 +449,110 @@ func TestGlanceRHCOSWebDownload(t *testing.T) {
 	assert.Equal(t, fileSHA512(t, f.raw), img["os_hash_value"])
 }
 
-// TestGlanceRHCOSKilledUpload: the module is SIGKILLed mid-upload (no
-// chance to clean up); the next run removes the leftover and ends with
-// exactly one active image.
+// TestGlanceRHCOSKilledUpload: the module is killed mid-upload. SIGKILL
+// gives it no chance to clean up: the next run removes the leftover. SIGTERM
+// (what a timeout or Ctrl-C sends) lets it delete its own image at once.
+// Either way the next run ends with exactly one active image.
 func TestGlanceRHCOSKilledUpload(t *testing.T) {
+	f := getFixtures(t)
+	c := glance(t)
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			src := newSourceServer(t, f.dir, false)
+			name := imagePrefix + "killed-" + strconv.Itoa(int(sig))
+			cleanupImages(t, c, name)
+
+			dir := t.TempDir()
+			play := filepath.Join(dir, "play.yml")
+			require.NoError(t, os.WriteFile(play, []byte(playbook(taskYAML("upload", map[string]string{"name": name, "url": src.URL + "/slow/rhcos.qcow2.gz"}))), 0o644))
+			cmd := exec.Command("ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=/usr/bin/python3", play)
+			cmd.Env = append(os.Environ(), "ANSIBLE_COLLECTIONS_PATH="+collectionsPath, "ANSIBLE_STDOUT_CALLBACK=json")
+			cmd.Env = append(cmd.Env, cloudsEnv()...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			require.NoError(t, cmd.Start())
+			select {
+			case <-src.started:
+			case <-time.After(90 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("the module never started downloading: %s", out.String())
+			}
+			// Wait until Glance holds the half-made image, then kill the module.
+			require.Eventually(t, func() bool {
+				for _, im := range imagesNamed(t, c, name) {
+					if im.Status == images.ImageStatusSaving || im.Status == images.ImageStatusQueued {
+						return true
+					}
+				}
+				return false
+			}, 30*time.Second, 200*time.Millisecond)
+			pid := moduleChild(t, cmd.Process.Pid, "AnsiballZ_glance_rhcos")
+			require.NoError(t, syscall.Kill(pid, sig))
+			cmd.Wait()
+			var leftover string
+			if sig == syscall.SIGKILL {
+				var left []images.Image
+				require.Eventually(t, func() bool {
+					left = imagesNamed(t, c, name)
+					return len(left) == 1 && left[0].Status != images.ImageStatusActive
+				}, 30*time.Second, 200*time.Millisecond, "the killed run leaves its image non-active")
+				leftover = left[0].ID
+			} else {
+				assert.Contains(t, out.String(), "interrupted (signal)")
+				assert.Empty(t, imagesNamed(t, c, name), "on SIGTERM the module deletes its own image before exiting; it said: %.3000s", out.String())
+			}
+
+			close(src.release) // the source is healthy again
+			run := RunPlaybook(t, playbook(taskYAML("upload", map[string]string{"name": name, "url": src.URL + "/rhcos.qcow2.gz"})), cloudsEnv())
+			res := run.Task(t, "upload")
+			require.False(t, res.Failed(), res.Msg())
+			if leftover != "" {
+				assert.Contains(t, res.Result["removed"], leftover)
+				assert.Contains(t, res.Msg(), "interrupted run")
+			} else {
+				assert.Empty(t, res.Result["removed"])
+			}
+			live := imagesNamed(t, c, name)
+			require.Len(t, live, 1, "exactly one image, nothing left queued")
+			assert.Equal(t, images.ImageStatusActive, live[0].Status)
+			assert.Equal(t, fileSHA512(t, f.qcow2), live[0].Properties["os_hash_value"])
+		})
+	}
+}
+
+// TestGlanceRHCOSForce: other content under the same name is added beside
+// (with a warning) unless force, which replaces; same content stays.
+func TestGlanceRHCOSForce(t *testing.T) {
 	f := getFixtures(t)
 	src := newSourceServer(t, f.dir, false)
 	c := glance(t)
-	name := imagePrefix + "killed"
+	name := imagePrefix + "force"
 	cleanupImages(t, c, name)
+	raw := map[string]string{"name": name, "url": src.URL + "/rhcos.raw"}
+	gz := map[string]string{"name": name, "url": src.URL + "/rhcos.qcow2.gz"}
+	rawForce := map[string]string{"name": name, "url": src.URL + "/rhcos.raw", "force": "true"}
+	run := RunPlaybook(t, playbook(taskYAML("raw", raw)+taskYAML("gz beside", gz)+taskYAML("raw, force", rawForce)+taskYAML("raw, force, again", rawForce)), cloudsEnv())
 
-	dir := t.TempDir()
-	play := filepath.Join(dir, "play.yml")
-	require.NoError(t, os.WriteFile(play, []byte(playbook(taskYAML("upload", map[string]string{"name": name, "url": src.URL + "/slow/rhcos.qcow2.gz"}))), 0o644))
-	cmd := exec.Command("ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=/usr/bin/python3", play)
-	cmd.Env = append(os.Environ(), "ANSIBLE_COLLECTIONS_PATH="+collectionsPath, "ANSIBLE_STDOUT_CALLBACK=json")
-	cmd.Env = append(cmd.Env, cloudsEnv()...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	select {
-	case <-src.started:
-	case <-time.After(90 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the module never started downloading: %s", out.String())
-	}
-	// Wait until Glance holds the half-made image, then kill the module.
-	require.Eventually(t, func() bool {
-		for _, im := range imagesNamed(t, c, name) {
-			if im.Status == images.ImageStatusSaving || im.Status == images.ImageStatusQueued {
-				return true
-			}
-		}
-		return false
-	}, 30*time.Second, 200*time.Millisecond)
-	pid := moduleChild(t, cmd.Process.Pid, "AnsiballZ_glance_rhcos")
-	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
-	cmd.Wait()
-	var left []images.Image
-	require.Eventually(t, func() bool {
-		left = imagesNamed(t, c, name)
-		return len(left) == 1 && left[0].Status != images.ImageStatusActive
-	}, 30*time.Second, 200*time.Millisecond, "the killed run leaves its image non-active")
-	leftover := left[0].ID
+	first := run.Task(t, "raw")
+	require.False(t, first.Failed(), first.Msg())
+	rawID := resultMap(first, "image")["id"]
+	beside := run.Task(t, "gz beside")
+	require.False(t, beside.Failed(), beside.Msg())
+	assert.True(t, beside.Changed())
+	assert.Contains(t, fmt.Sprint(beside.Result["warnings"]), "older active image(s)")
+	gzID := resultMap(beside, "image")["id"]
+	assert.NotEqual(t, rawID, gzID)
 
-	close(src.release) // the source is healthy again
-	run := RunPlaybook(t, playbook(taskYAML("upload", map[string]string{"name": name, "url": src.URL + "/rhcos.qcow2.gz"})), cloudsEnv())
-	res := run.Task(t, "upload")
-	require.False(t, res.Failed(), res.Msg())
-	assert.Contains(t, res.Result["removed"], leftover)
-	assert.Contains(t, res.Msg(), "interrupted run")
+	forced := run.Task(t, "raw, force")
+	require.False(t, forced.Failed(), forced.Msg())
+	assert.True(t, forced.Changed())
+	assert.Equal(t, rawID, resultMap(forced, "image")["id"], "the image with the same content is kept")
+	assert.Equal(t, []any{gzID}, forced.Result["removed"])
+	again := run.Task(t, "raw, force, again")
+	assert.False(t, again.Changed(), again.Msg())
 	live := imagesNamed(t, c, name)
-	require.Len(t, live, 1, "exactly one image, nothing left queued")
-	assert.Equal(t, images.ImageStatusActive, live[0].Status)
-	assert.Equal(t, fileSHA512(t, f.qcow2), live[0].Properties["os_hash_value"])
+	require.Len(t, live, 1)
+	assert.Equal(t, rawID, live[0].ID)
 }
 
 // moduleChild finds the module process among the descendants of root by
