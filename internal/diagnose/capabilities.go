@@ -105,6 +105,9 @@ func floatOp(cmp func(a, b float64) bool) func(x, y string) bool {
 func capabilityMisses(req Requirements, caps map[string]string) []Reason {
 	var out []Reason
 	check := func(key, spec, shown string) {
+		// capabilities:stats:KEY (the form Nova's strict extra-spec validation
+		// accepts) reads the same host stats as capabilities:KEY.
+		key = strings.TrimPrefix(key, "stats:")
 		value, present := caps[key]
 		if MatchSpec(value, present, spec) {
 			return

@@ -262,10 +262,11 @@ func placementReasons(r *NodeReport, n Node, p *Placement, req Requirements, add
 			"Placement has no resource provider for the node: Nova has not reported it (it does at its next resource update, for nodes with a resource_class)")
 		return
 	}
-	r.Inventory = &ProviderView{UUID: rp.UUID, Inventories: rp.Inventories, Usages: rp.Usages}
-	if r.Inventory.Inventories == nil {
-		r.Inventory.Inventories = map[string]Inventory{}
+	if rp.Inventories == nil {
+		// Not read: the node is of another class than the flavor's.
+		return
 	}
+	r.Inventory = &ProviderView{UUID: rp.UUID, Inventories: rp.Inventories, Usages: rp.Usages}
 	if r.Inventory.Usages == nil {
 		r.Inventory.Usages = map[string]int{}
 	}

@@ -167,6 +167,12 @@ func TestDiagnoseNodeCauses(t *testing.T) {
 		{name: "pinned to another node", code: CodePinnedElsewhere,
 			mutate:  func(s *Snapshot) { s.Request.PinnedNode = "srv-z" },
 			summary: []string{"pins node srv-z, which Ironic does not list"}},
+		{name: "capability in the stats: form Nova's strict validation accepts", code: CodeCapability,
+			mutate: func(s *Snapshot) {
+				delete(s.Flavor.ExtraSpecs, "capabilities:profile")
+				s.Flavor.ExtraSpecs["capabilities:stats:profile"] = "compute"
+			},
+			summary: []string{"not matching capabilities:profile=compute [existing: profile=baremetal x1]"}},
 		{name: "unscoped spec checked when the node has the key", code: CodeCapability,
 			mutate: func(s *Snapshot) {
 				delete(s.Flavor.ExtraSpecs, "capabilities:profile")

@@ -191,15 +191,21 @@ func readPlacement(ctx context.Context, client *gophercloud.ServiceClient, ironi
 	if err != nil {
 		return nil, err
 	}
-	wanted := map[string]bool{}
+	// Inventories and usages only matter for the nodes of the flavor's
+	// class: the others are ruled out already, and a cloud may have hundreds.
+	detail := map[string]bool{}
 	for _, n := range ironic {
-		wanted[n.UUID] = true
+		if req.ResourceClass != "" && PlacementClass(n.ResourceClass) == req.ResourceClass {
+			detail[n.UUID] = true
+		}
 	}
 	p := &Placement{Providers: map[string]ResourceProvider{}}
 	var todo []resourceproviders.ResourceProvider
 	for _, rp := range rps {
-		if wanted[rp.UUID] {
+		if detail[rp.UUID] {
 			todo = append(todo, rp)
+		} else {
+			p.Providers[rp.UUID] = ResourceProvider{UUID: rp.UUID, Name: rp.Name}
 		}
 	}
 	if concurrency <= 0 {

@@ -99,6 +99,7 @@ type Placement struct {
 }
 
 // ResourceProvider is one Placement resource provider with its inventory.
+// Inventories is nil when it was not read (a node of another class).
 type ResourceProvider struct {
 	UUID        string
 	Name        string

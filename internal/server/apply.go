@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -104,7 +106,7 @@ func deleteAll(ctx context.Context, c Clients, d Desired, list []servers.Server,
 			node, _ = NodeOf(ctx, c, &s)
 		}
 		start := time.Now()
-		err := servers.Delete(ctx, c.Compute, s.ID).ExtractErr()
+		err := retryServerErrors(ctx, func() error { return servers.Delete(ctx, c.Compute, s.ID).ExtractErr() })
 		if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 			return openstack.Describe(err, "delete of server "+s.Name+" ("+s.ID+")")
 		}
@@ -278,20 +280,26 @@ func embeddedFlavor(m map[string]any) (diagnose.Flavor, bool) {
 
 // poll calls cond until done, an error, or ctx's end: every 0.25 s rising
 // to 2 s during the first two minutes (a fake-hardware deploy takes
-// seconds), then every 10 s (a real one takes many minutes).
+// seconds), then every 10 s (a real one takes many minutes). A few
+// consecutive server errors (a 5xx, a dropped connection) are waited out:
+// an hour of polling should not fail on one hiccup.
 func poll(ctx context.Context, cond func(ctx context.Context) (bool, error)) error {
 	start := time.Now()
 	interval := 250 * time.Millisecond
+	hiccups := 0
 	for {
 		done, err := cond(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("timed out: %w", ctx.Err())
-			}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return fmt.Errorf("timed out: %w", ctx.Err())
+		case err != nil && transient(err) && hiccups < maxHiccups:
+			hiccups++
+		case err != nil:
 			return err
-		}
-		if done {
+		case done:
 			return nil
+		default:
+			hiccups = 0
 		}
 		select {
 		case <-ctx.Done():
@@ -303,6 +311,38 @@ func poll(ctx context.Context, cond func(ctx context.Context) (bool, error)) err
 			limit = 10 * time.Second
 		}
 		interval = min(interval*5/4, limit)
+	}
+}
+
+// maxHiccups is how many transient errors in a row poll and
+// retryServerErrors wait out.
+const maxHiccups = 5
+
+// transient tells errors another try may cure: 5xx answers (Nova's
+// "Unexpected API Error" on a busy database) and dropped connections.
+// The openstack layer already retries 409 and 503 for every call.
+func transient(err error) bool {
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		return code.Actual >= 500
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// retryServerErrors repeats an idempotent call (a DELETE) on transient errors.
+func retryServerErrors(ctx context.Context, call func() error) error {
+	delay := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := call()
+		if err == nil || !transient(err) || attempt >= maxHiccups {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 2
 	}
 }
 

@@ -160,7 +160,11 @@ func (b *srvBed) flavor(part string, specs map[string]string) string {
 	f, err := flavors.Create(b.ctx, b.compute, flavors.CreateOpts{Name: b.name(part), RAM: 8192, VCPUs: 4, Disk: &disk}).Extract()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = flavors.Delete(context.Background(), b.compute, f.ID).ExtractErr() })
-	_, err = flavors.CreateExtraSpecs(b.ctx, b.compute, f.ID, flavors.ExtraSpecsOpts(specs)).Extract()
+	// As the openstack CLI does (microversion 2.1): from 2.86 Nova rejects
+	// capabilities:profile, the TripleO idiom, as an unknown extra spec.
+	legacy := *b.compute
+	legacy.Microversion = "2.1"
+	_, err = flavors.CreateExtraSpecs(b.ctx, &legacy, f.ID, flavors.ExtraSpecsOpts(specs)).Extract()
 	require.NoError(t, err)
 	return f.Name
 }
