@@ -1,0 +1,228 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/metalkit/baremetal/internal/diagnose"
+	"github.com/metalkit/baremetal/internal/server/fakecloud"
+)
+
+const recorded = "../../tests/fixtures/server/recorded"
+
+const (
+	imageID = "6a1c0e0e-0000-4000-8000-00000000000a"
+	netID   = "7b2d0f0f-0000-4000-8000-00000000000b"
+	portID  = "8c3e1010-0000-4000-8000-00000000000c"
+	// a node of the recorded set: available, power off, class insp-scale
+	goodNode = "insp-38ca51-scale-001"
+)
+
+// cloud is the recorded cloud plus an image, a network, a port, a key pair
+// and a flavor for the insp-scale nodes.
+func cloud(t *testing.T) (*fakecloud.Cloud, Clients) {
+	c := fakecloud.New(t, recorded)
+	c.Images = []map[string]any{{"id": imageID, "name": "rhcos", "status": "active"}}
+	c.Networks = []map[string]any{{"id": netID, "name": "ctlplane"}}
+	c.Ports = []map[string]any{{"id": portID, "name": "p1", "network_id": netID, "device_id": ""}}
+	c.KeyPairs = []string{"stack"}
+	c.Flavors = append(c.Flavors, map[string]any{"id": "insp-scale", "name": "insp-scale", "vcpus": 4, "ram": 8192, "disk": 100,
+		"extra_specs": map[string]any{"resources:CUSTOM_INSP_SCALE": "1", "resources:VCPU": "0", "resources:MEMORY_MB": "0", "resources:DISK_GB": "0"}})
+	return c, Clients{Compute: c.Client("compute"), Image: c.Client("image"), Network: c.Client("network"),
+		Baremetal: c.Client("baremetal"), Placement: c.Client("placement")}
+}
+
+func want(flavor string) Desired {
+	return Desired{Name: "ocp-1", State: StatePresent, Image: "rhcos", Flavor: flavor, Wait: true, ConfigDrive: true,
+		Nics: Nics{List: []NIC{{NetName: "ctlplane", FixedIP: "192.0.2.10"}}}, Timeout: time.Minute}
+}
+
+func run(t *testing.T, c Clients, d Desired) (Observed, Plan, *Outcome, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
+	defer cancel()
+	o, err := Observe(ctx, c, d)
+	require.NoError(t, err)
+	p := MakePlan(d, o)
+	require.Empty(t, p.Failure)
+	out, err := Apply(ctx, c, d, o, p)
+	return o, p, out, err
+}
+
+func TestCreateSendsWhatWasAskedAndWaitsForActive(t *testing.T) {
+	fc, c := cloud(t)
+	fc.BuildGets = 2
+	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
+	d := want("insp-scale")
+	// Valid base64 on purpose: gophercloud would pass it through unencoded.
+	d.UserData = &UserData{Content: []byte("aGVsbG8="), Source: "user_data"}
+	d.KeyName = "stack"
+	d.Metadata = map[string]string{"role": "worker"}
+	d.SchedulerHints = map[string]any{"group": "g1"}
+	d.AvailabilityZone = "nova::" + goodNode
+
+	o, _, out, err := run(t, c, d)
+	require.NoError(t, err)
+	assert.Equal(t, fc.Node(goodNode)["uuid"], o.Pin.Node, "pinned node name resolved to its UUID")
+	assert.Equal(t, []string{"POST /compute/v2.1/servers"}, fc.Writes)
+	body := fc.Bodies[0]
+	server := body["server"].(map[string]any)
+	assert.Equal(t, "ocp-1", server["name"])
+	assert.Equal(t, imageID, server["imageRef"])
+	assert.Equal(t, "insp-scale", server["flavorRef"])
+	assert.Equal(t, true, server["config_drive"])
+	assert.Equal(t, "stack", server["key_name"])
+	assert.Equal(t, "nova::"+fc.Node(goodNode)["uuid"].(string), server["availability_zone"])
+	assert.Equal(t, base64.StdEncoding.EncodeToString([]byte("aGVsbG8=")), server["user_data"])
+	assert.Equal(t, []any{map[string]any{"uuid": netID, "fixed_ip": "192.0.2.10"}}, server["networks"])
+	assert.Equal(t, map[string]any{"role": "worker"}, server["metadata"])
+	assert.Equal(t, map[string]any{"group": "g1"}, body["os:scheduler_hints"])
+
+	require.True(t, out.Changed)
+	assert.Equal(t, "ACTIVE", out.Server.Status)
+	require.NotNil(t, out.Node)
+	assert.Equal(t, goodNode, out.Node.Name)
+	assert.Contains(t, out.Timings, "create")
+	view := View(out.Server, out.Node)
+	assert.Equal(t, goodNode, view["node"].(map[string]any)["name"])
+	assert.Equal(t, true, view["config_drive"])
+}
+
+func TestNoValidHostFailsWithTheDiagnosis(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Boot = func(s map[string]any) {
+		s["status"] = "ERROR"
+		s["fault"] = map[string]any{"code": 500, "message": "No valid host was found. There are not enough hosts available."}
+	}
+	_, _, out, err := run(t, c, want("baremetal"))
+	require.Error(t, err)
+	var f *Failed
+	require.ErrorAs(t, err, &f)
+	assert.True(t, out.Changed, "the server was created")
+	require.NotNil(t, out.Diagnosis)
+	assert.Equal(t, diagnose.CauseNoValidHost, out.Diagnosis.Cause)
+	assert.Contains(t, err.Error(), "server ocp-1 ")
+	assert.Contains(t, err.Error(), "went to ERROR: No valid host was found: none of 9 node(s) can host flavor \"baremetal\"")
+	assert.Contains(t, err.Error(), "2 manageable, needs provide (enr-bulk-034, enr-bulk-047)")
+	assert.Equal(t, "No valid host was found. There are not enough hosts available.", out.Diagnosis.Fault.Message)
+}
+
+func TestTimeoutWhileBuildingIsDiagnosed(t *testing.T) {
+	fc, c := cloud(t)
+	fc.BuildGets = 1 << 30 // never leaves BUILD
+	d := want("insp-scale")
+	d.Timeout = 1500 * time.Millisecond
+	_, _, out, err := run(t, c, d)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is still BUILD after the timeout")
+	require.NotNil(t, out.Diagnosis)
+	assert.Equal(t, diagnose.CauseTimeout, out.Diagnosis.Cause)
+}
+
+func TestSecondRunIsUnchanged(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
+	_, _, _, err := run(t, c, want("insp-scale"))
+	require.NoError(t, err)
+	writes := len(fc.Writes)
+	_, p, out, err := run(t, c, want("insp-scale"))
+	require.NoError(t, err)
+	assert.Empty(t, p.Actions)
+	assert.False(t, out.Changed)
+	assert.Len(t, fc.Writes, writes, "no write on the second run")
+	assert.Equal(t, goodNode, out.Node.Name)
+}
+
+func TestDeleteWaitsForTheNodeAndRetriesA500(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
+	_, _, _, err := run(t, c, want("insp-scale"))
+	require.NoError(t, err)
+	fc.Fail["DELETE /compute/v2.1/servers/"] = 1 // Nova on a locked sqlite database
+	fc.Fail["GET /compute/v2.1/servers/0"] = 2  // hiccups while waiting for the delete
+	d := Desired{Name: "ocp-1", State: StateAbsent, Wait: true, Timeout: time.Minute}
+	_, p, out, err := run(t, c, d)
+	require.NoError(t, err)
+	assert.Equal(t, []Action{ActionDelete}, p.Actions)
+	assert.True(t, out.Changed)
+	assert.Len(t, out.Deleted, 1)
+	require.NotNil(t, out.Node)
+	assert.Equal(t, "available", out.Node.ProvisionState, "waited through deleting and cleaning")
+	assert.Contains(t, out.Timings, "node_available")
+	assert.Nil(t, out.Server)
+}
+
+func TestPreflightNamesEveryProblemAndWritesNothing(t *testing.T) {
+	fc, c := cloud(t)
+	d := want("nope")
+	d.Image = "nope"
+	d.Nics = Nics{List: []NIC{{NetName: "nope"}, {PortID: "nope"}, {NetID: netID}}}
+	d.KeyName = "nope"
+	d.AvailabilityZone = "nova::nope"
+	d.UserData = &UserData{Content: make([]byte, 60000), Source: "/tmp/big.ign"}
+	o, err := Observe(context.Background(), c, d)
+	require.NoError(t, err)
+	p := MakePlan(d, o)
+	for _, want := range []string{
+		`image: Glance has no image with name or ID "nope"`,
+		`flavor: Nova has no flavor with name or ID "nope"`,
+		`nics[0].net-name: Neutron has no network with name or ID "nope"`,
+		`nics[1].port-id: Neutron has no port "nope"`,
+		`key_name: Nova has no key pair "nope"`,
+		`availability_zone: Ironic has no node "nope"`,
+		`/tmp/big.ign is 60000 bytes, 80000 bytes once base64-encoded`,
+	} {
+		assert.Contains(t, p.Failure, want)
+	}
+	assert.Empty(t, p.Actions)
+	assert.Empty(t, fc.Writes)
+}
+
+func TestPreflightRefusesAPortInUseAndWarns(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Ports[0]["device_id"] = "other-server"
+	d := want("insp-scale")
+	d.Nics = Nics{List: []NIC{{PortID: portID}}}
+	d.KeyName = "stack"
+	d.UserData = &UserData{Content: []byte(`{"ignition":{"version":"3.4.0"}}`)}
+	o, err := Observe(context.Background(), c, d)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"nics[0].port-id: port " + portID + " is already attached to other-server"}, o.Problems)
+	assert.Contains(t, strings.Join(o.Warnings, "\n"), "Ignition, which ignores Nova key pairs")
+
+	d = want("insp-scale")
+	d.Nics = Nics{Mode: "none"}
+	o, err = Observe(context.Background(), c, d)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(o.Warnings, "\n"), "config_drive with nics none fails in Nova 26")
+}
+
+func TestRecreateOnError(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Boot = func(s map[string]any) {
+		s["status"] = "ERROR"
+		s["fault"] = map[string]any{"code": 500, "message": "No valid host was found. "}
+	}
+	_, _, _, err := run(t, c, want("insp-scale"))
+	require.Error(t, err)
+
+	d := want("insp-scale")
+	o, err := Observe(context.Background(), c, d)
+	require.NoError(t, err)
+	assert.Contains(t, MakePlan(d, o).Failure, "set recreate_on_error: true")
+
+	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
+	d.RecreateOnError = true
+	_, p, out, err := run(t, c, d)
+	require.NoError(t, err)
+	assert.Equal(t, []Action{ActionDelete, ActionCreate}, p.Actions)
+	assert.Equal(t, "ACTIVE", out.Server.Status)
+	assert.Len(t, out.Deleted, 1)
+	assert.NotEqual(t, out.Deleted[0], out.Server.ID)
+}
