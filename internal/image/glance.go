@@ -35,21 +35,18 @@ func NewGlance(client *gophercloud.ServiceClient, owner string) *Glance {
 // or visibility (community images are not in Glance's default list).
 func (g *Glance) ImagesNamed(ctx context.Context, name string) ([]images.Image, error) {
 	var out []images.Image
-	seen := map[string]bool{}
-	for _, vis := range []images.ImageVisibility{"all"} { // "all" includes community images
-		err := images.List(g.Client, images.ListOpts{Name: name, Visibility: vis, Owner: g.Owner}).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
-			imgs, err := images.ExtractImages(p)
-			for _, im := range imgs {
-				if im.Name == name && !seen[im.ID] {
-					seen[im.ID] = true
-					out = append(out, im)
-				}
+	// "all" includes community images, which Glance's default list leaves out.
+	err := images.List(g.Client, images.ListOpts{Name: name, Visibility: "all", Owner: g.Owner}).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
+		imgs, err := images.ExtractImages(p)
+		for _, im := range imgs {
+			if im.Name == name {
+				out = append(out, im)
 			}
-			return true, err
-		})
-		if err != nil {
-			return nil, openstack.Describe(err, fmt.Sprintf("listing images named %q", name))
 		}
+		return true, err
+	})
+	if err != nil {
+		return nil, openstack.Describe(err, fmt.Sprintf("listing images named %q", name))
 	}
 	return out, nil
 }

@@ -88,7 +88,7 @@ func MakePlan(d Desired, o Observed) *Plan {
 		switch {
 		case im.Status == images.ImageStatusActive:
 			active = append(active, im)
-		case prop(&im, PropUploadToken) != "":
+		case prop(&im, PropUploadToken) != "" && unfinished[im.Status]:
 			p.Leftovers = append(p.Leftovers, im)
 		}
 	}
@@ -128,11 +128,19 @@ func MakePlan(d Desired, o Observed) *Plan {
 	return p
 }
 
-// inactiveOthers are non-active images of the name that are not ours.
+// unfinished are the states an upload or import passes through (and killed,
+// where Glance puts a failed one); a deactivated image is an admin's choice,
+// never a leftover.
+var unfinished = map[images.ImageStatus]bool{
+	images.ImageStatusQueued: true, images.ImageStatusSaving: true, images.ImageStatusUploading: true,
+	images.ImageStatusImporting: true, images.ImageStatusKilled: true,
+}
+
+// inactiveOthers are non-active images of the name that are not leftovers.
 func inactiveOthers(imgs []images.Image) []images.Image {
 	var out []images.Image
 	for _, im := range imgs {
-		if im.Status != images.ImageStatusActive && prop(&im, PropUploadToken) == "" {
+		if im.Status != images.ImageStatusActive && (prop(&im, PropUploadToken) == "" || !unfinished[im.Status]) {
 			out = append(out, im)
 		}
 	}

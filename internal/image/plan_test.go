@@ -61,7 +61,8 @@ func TestMakePlan(t *testing.T) {
 		{"foreign image matched by os_hash_value", glanceSum, Observed{Images: []images.Image{img("a", "active", map[string]any{"os_hash_algo": "sha512", "os_hash_value": "ab"})}}, false, "a", 0, 0, 0, false, 0},
 		{"leftovers removed, match kept", withSum, Observed{Images: []images.Image{
 			img("a", "active", ours(`"v1"`)), img("bb", "queued", map[string]any{PropUploadToken: "x"}), img("ccc", "saving", map[string]any{PropUploadToken: "y"}),
-			img("dddd", "queued", map[string]any{}), // not ours: left alone
+			img("dddd", "queued", map[string]any{}),                           // not ours: left alone
+			img("eeeee", "deactivated", map[string]any{PropUploadToken: "z"}), // an admin's choice: left alone
 		}}, false, "a", 2, 0, 0, true, 0},
 		{"tag drift: update", tags, Observed{Images: []images.Image{img("a", "active", ours(`"v1"`))}}, false, "a", 0, 0, 0, true, 1},
 		{"absent: delete all", absent, Observed{Images: []images.Image{img("a", "active", ours(`"v1"`)), img("bb", "queued", map[string]any{})}}, false, "", 0, 2, 0, true, 0},
