@@ -154,10 +154,16 @@ func PlacementClass(resourceClass string) string {
 	if resourceClass == "" {
 		return ""
 	}
-	return "CUSTOM_" + nonAlnum.ReplaceAllString(strings.ToUpper(resourceClass), "_")
+	return "CUSTOM_" + strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return '_'
+	}, resourceClass)
 }
-
-var nonAlnum = regexp.MustCompile(`[^A-Z0-9_]`)
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

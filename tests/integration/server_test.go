@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,21 +41,21 @@ import (
 
 // srvBed sets up and tears down what the server tests need, with gophercloud.
 type srvBed struct {
-	t                                      *testing.T
+	t                                      testing.TB
 	ctx                                    context.Context
 	run                                    string // srv-<random>: prefix of everything made here
 	bm, compute, image, placement, neutron *gophercloud.ServiceClient
 	env                                    []string
 }
 
-func newSrvBed(t *testing.T) *srvBed {
+func newSrvBed(t testing.TB) *srvBed {
 	t.Helper()
 	clouds := filepath.Join(repoRoot, "build", "services", "clouds.yaml")
 	if _, err := os.Stat(clouds); err != nil {
 		t.Fatalf("no %s: start the services with tests/services/up.sh all", clouds)
 	}
 	t.Setenv("OS_CLIENT_CONFIG_FILE", clouds)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	t.Cleanup(cancel)
 	cloud, err := openstack.Connect(ctx, openstack.Options{Cloud: "local"})
 	require.NoError(t, err, "connect to the loopback cloud (is Nova up? tests/services/up.sh all)")
@@ -195,7 +196,9 @@ func (b *srvBed) waitPlacement(free []nodes.Node, reserved []nodes.Node) {
 	pc := *b.placement
 	pc.Microversion = "1.22"
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Minute)
+	// Nova's compute walks every Ironic node at each resource update: with
+	// hundreds of nodes from other tests on a busy machine that takes minutes.
+	ctx, cancel := context.WithTimeout(b.ctx, 12*time.Minute)
 	defer cancel()
 	check := func(n nodes.Node, wantFree bool) func(context.Context) (bool, error) {
 		return func(ctx context.Context) (bool, error) {
@@ -661,4 +664,89 @@ func TestServerPreflightCreatesNothing(t *testing.T) {
 	assert.Equal(t, float64(50000), path(big.Result, "user_data", "size"))
 	assert.NotContains(t, fmt.Sprint(big.Result), strings.Repeat("x", 100), "the user data is not echoed")
 	assert.Empty(t, b.serversNamed(name), "no server was created")
+}
+
+// runModule runs the built module binary on an args file, as Ansible does,
+// and returns its result and wall time (no ansible-playbook overhead).
+func runModule(tb testing.TB, env []string, args map[string]any) (map[string]any, time.Duration) {
+	tb.Helper()
+	f := filepath.Join(tb.TempDir(), "args.json")
+	raw, _ := json.Marshal(args)
+	require.NoError(tb, os.WriteFile(f, raw, 0o600))
+	cmd := exec.Command(filepath.Join(repoRoot, "build", "bin", "nova_bm_server"), f)
+	cmd.Env = append(os.Environ(), env...)
+	start := time.Now()
+	out, _ := cmd.Output()
+	took := time.Since(start)
+	var res map[string]any
+	require.NoError(tb, json.Unmarshal(out, &res), "module output: %s", out)
+	return res, took
+}
+
+// BenchmarkServerBootDelete measures, on the loopback stack, a boot to
+// ACTIVE and a delete to the node back to available: by the module binary
+// and by the openstack CLI (`server create --wait`, `server delete --wait`),
+// plus an on-demand diagnosis over every Ironic node. Run by
+// tests/bench/server.sh.
+func BenchmarkServerBootDelete(bb *testing.B) {
+	b := newSrvBed(bb)
+	rc := b.resourceClass("bench")
+	node := b.node(nodeSpec{part: "bench", resourceClass: rc})
+	flavor := b.flavor("bench", bareMetalFlavor(rc))
+	image, _ := b.imageNamed("bench")
+	name := b.name("bench")
+	b.cleanupServer(name)
+	b.waitPlacement([]nodes.Node{node}, nil)
+	ud := filepath.Join(bb.TempDir(), "user-data.ign")
+	require.NoError(bb, os.WriteFile(ud, []byte(`{"ignition":{"version":"3.4.0"}}`), 0o600))
+	present := map[string]any{"cloud": "local", "name": name, "image": image, "flavor": flavor, "network": "ctlplane",
+		"user_data_file": ud, "timeout": 600}
+	absent := map[string]any{"cloud": "local", "name": name, "state": "absent", "timeout": 600}
+	var boot, del, diag, create time.Duration
+	var diagNodes int
+	bb.ResetTimer()
+	for i := 0; i < bb.N; i++ {
+		res, took := runModule(bb, b.env, present)
+		require.Equal(bb, "ACTIVE", path(res, "server", "status"), "%v", res["msg"])
+		boot += took
+		c, _ := path(res, "timings", "create").(float64)
+		create += time.Duration(c * float64(time.Second))
+		res, took = runModule(bb, b.env, absent)
+		require.Equal(bb, true, res["changed"], "%v", res["msg"])
+		del += took
+		b.waitPlacement([]nodes.Node{node}, nil)
+		res, took = runModule(bb, b.env, map[string]any{"cloud": "local", "name": name, "flavor": flavor, "state": "diagnose"})
+		diag += took
+		list, _ := path(res, "diagnosis", "nodes").([]any)
+		diagNodes = len(list)
+	}
+	bb.StopTimer()
+	n := float64(bb.N)
+	bb.ReportMetric(boot.Seconds()/n, "module_boot_s")
+	bb.ReportMetric(create.Seconds()/n, "post_to_active_s")
+	bb.ReportMetric(del.Seconds()/n, "module_delete_s")
+	bb.ReportMetric(diag.Seconds()/n, "module_diagnose_s")
+	bb.ReportMetric(float64(diagNodes), "nodes_diagnosed")
+
+	// The peer: the openstack CLI, once.
+	if _, err := exec.LookPath("openstack"); err != nil {
+		return
+	}
+	netID := strings.TrimSpace(cli(bb, b.env, "network", "show", "ctlplane", "-f", "value", "-c", "id"))
+	start := time.Now()
+	cli(bb, b.env, "server", "create", "--flavor", flavor, "--image", image, "--nic", "net-id="+netID,
+		"--config-drive", "true", "--user-data", ud, "--wait", name)
+	bb.ReportMetric(time.Since(start).Seconds(), "cli_boot_s")
+	start = time.Now()
+	cli(bb, b.env, "server", "delete", "--wait", name)
+	bb.ReportMetric(time.Since(start).Seconds(), "cli_delete_s")
+}
+
+func cli(tb testing.TB, env []string, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command("openstack", append([]string{"--os-cloud", "local"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(tb, err, "openstack %v: %s", args, out)
+	return string(out)
 }
