@@ -428,8 +428,10 @@ func TestGlanceRHCOSFailuresLeaveNothing(t *testing.T) {
 }
 
 // TestGlanceRHCOSWebDownload: Glance's interoperable import, where offered.
-// The local Glance offers web-download but, by default, only to ports 80
-// and 443: the task must then fail naming Glance's refusal, and leave nothing.
+// The local Glance offers web-download but its import filter refuses
+// loopback sources ("does not pass filtering"): the task must then fail
+// naming Glance's refusal, and leave nothing. A Glance that accepts the URL
+// must produce an image whose hash is the raw file's.
 func TestGlanceRHCOSWebDownload(t *testing.T) {
 	f := getFixtures(t)
 	src := newSourceServer(t, f.dir, false)
