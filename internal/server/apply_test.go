@@ -17,23 +17,16 @@ import (
 const recorded = "../../tests/fixtures/server/recorded"
 
 const (
-	imageID = "6a1c0e0e-0000-4000-8000-00000000000a"
-	netID   = "7b2d0f0f-0000-4000-8000-00000000000b"
-	portID  = "8c3e1010-0000-4000-8000-00000000000c"
-	// a node of the recorded set: available, power off, class insp-scale
-	goodNode = "insp-38ca51-scale-001"
+	imageID  = fakecloud.ImageID
+	netID    = fakecloud.NetID
+	portID   = fakecloud.PortID
+	goodNode = fakecloud.GoodNode
 )
 
-// cloud is the recorded cloud plus an image, a network, a port, a key pair
-// and a flavor for the insp-scale nodes.
+// cloud is the recorded cloud plus what a boot needs (fakecloud.AddBasics).
 func cloud(t *testing.T) (*fakecloud.Cloud, Clients) {
 	c := fakecloud.New(t, recorded)
-	c.Images = []map[string]any{{"id": imageID, "name": "rhcos", "status": "active"}}
-	c.Networks = []map[string]any{{"id": netID, "name": "ctlplane"}}
-	c.Ports = []map[string]any{{"id": portID, "name": "p1", "network_id": netID, "device_id": ""}}
-	c.KeyPairs = []string{"stack"}
-	c.Flavors = append(c.Flavors, map[string]any{"id": "insp-scale", "name": "insp-scale", "vcpus": 4, "ram": 8192, "disk": 100,
-		"extra_specs": map[string]any{"resources:CUSTOM_INSP_SCALE": "1", "resources:VCPU": "0", "resources:MEMORY_MB": "0", "resources:DISK_GB": "0"}})
+	c.AddBasics()
 	return c, Clients{Compute: c.Client("compute"), Image: c.Client("image"), Network: c.Client("network"),
 		Baremetal: c.Client("baremetal"), Placement: c.Client("placement")}
 }
@@ -145,7 +138,7 @@ func TestDeleteWaitsForTheNodeAndRetriesA500(t *testing.T) {
 	_, _, _, err := run(t, c, want("insp-scale"))
 	require.NoError(t, err)
 	fc.Fail["DELETE /compute/v2.1/servers/"] = 1 // Nova on a locked sqlite database
-	fc.Fail["GET /compute/v2.1/servers/0"] = 2  // hiccups while waiting for the delete
+	fc.Fail["GET /compute/v2.1/servers/0"] = 2   // hiccups while waiting for the delete
 	d := Desired{Name: "ocp-1", State: StateAbsent, Wait: true, Timeout: time.Minute}
 	_, p, out, err := run(t, c, d)
 	require.NoError(t, err)

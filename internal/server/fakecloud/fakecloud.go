@@ -90,6 +90,42 @@ func maps(v any) []map[string]any {
 	return out
 }
 
+// IDs of what AddBasics adds.
+const (
+	ImageID = "6a1c0e0e-0000-4000-8000-00000000000a"
+	NetID   = "7b2d0f0f-0000-4000-8000-00000000000b"
+	PortID  = "8c3e1010-0000-4000-8000-00000000000c"
+	// GoodNode is a recorded node that is available, powered off, of class insp-scale.
+	GoodNode = "insp-38ca51-scale-001"
+)
+
+// AddBasics adds what a boot needs beside the recorded data: an active
+// image "rhcos", a network "ctlplane" with a free port, a key pair "stack",
+// and a flavor "insp-scale" matching the recorded insp-scale nodes.
+func (c *Cloud) AddBasics() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Images = []map[string]any{{"id": ImageID, "name": "rhcos", "status": "active"}}
+	c.Networks = []map[string]any{{"id": NetID, "name": "ctlplane"}}
+	c.Ports = []map[string]any{{"id": PortID, "name": "p1", "network_id": NetID, "device_id": ""}}
+	c.KeyPairs = []string{"stack"}
+	c.Flavors = append(c.Flavors, map[string]any{"id": "insp-scale", "name": "insp-scale", "vcpus": 4, "ram": 8192, "disk": 100,
+		"extra_specs": map[string]any{"resources:CUSTOM_INSP_SCALE": "1", "resources:VCPU": "0", "resources:MEMORY_MB": "0", "resources:DISK_GB": "0"}})
+}
+
+// CloudConfig is a clouds.yaml-style cloud (auth_type none, endpoint
+// overrides) pointing at the fake, for the module's cloud option.
+func (c *Cloud) CloudConfig() map[string]any {
+	return map[string]any{
+		"auth_type":                   "none",
+		"baremetal_endpoint_override": c.URL + "/baremetal/v1",
+		"compute_endpoint_override":   c.URL + "/compute/v2.1",
+		"image_endpoint_override":     c.URL + "/image/v2",
+		"network_endpoint_override":   c.URL + "/network/v2.0",
+		"placement_endpoint_override": c.URL + "/placement",
+	}
+}
+
 // Client is a gophercloud client for one of the fake's services:
 // compute, image, network, baremetal or placement.
 func (c *Cloud) Client(service string) *gophercloud.ServiceClient {
@@ -133,6 +169,14 @@ func (c *Cloud) serve(w http.ResponseWriter, r *http.Request) {
 	_, rest, _ = strings.Cut(rest, "/") // version segment
 	if service == "placement" {
 		rest = strings.TrimPrefix(r.URL.Path, "/placement/")
+	}
+	if r.Method == http.MethodGet && strings.Trim(rest, "/") == "" && service != "placement" {
+		// Version discovery (microversion negotiation), for Nova and Ironic alike.
+		reply(w, 200, map[string]any{"versions": []any{
+			map[string]any{"id": "v2.1", "version": "2.93", "min_version": "2.1", "status": "CURRENT"},
+			map[string]any{"id": "v1", "version": "1.82", "min_version": "1.1", "status": "CURRENT"},
+		}})
+		return
 	}
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
 	q := r.URL.Query()

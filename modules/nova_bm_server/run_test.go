@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/metalkit/baremetal/internal/ansible/ansibletest"
+	"github.com/metalkit/baremetal/internal/server/fakecloud"
+)
+
+const recorded = "../../tests/fixtures/server/recorded"
+
+func TestDocsMatchSpec(t *testing.T) {
+	ansibletest.AssertDocsCurrent(t, spec, "../../collection/plugins/modules/nova_bm_server.yml")
+}
+
+func fake(t *testing.T) *fakecloud.Cloud {
+	c := fakecloud.New(t, recorded)
+	c.AddBasics()
+	return c
+}
+
+func args(c *fakecloud.Cloud, kv ...any) map[string]any {
+	a := map[string]any{"cloud": c.CloudConfig(), "name": "ocp-1", "image": "rhcos", "flavor": "insp-scale", "network": "ctlplane", "timeout": 60}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(a, kv[i].(string))
+		} else {
+			a[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return a
+}
+
+func text(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestBootCheckDiffIdempotenceAndDelete(t *testing.T) {
+	c := fake(t)
+	c.Boot = func(s map[string]any) { c.Land(s, fakecloud.GoodNode) }
+	const sentinel = `{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core","passwordHash":"SENTINEL-hash"}]}}`
+	boot := args(c, "user_data", sentinel, "metadata", map[string]any{"role": "worker", "rack": 7})
+
+	check := ansibletest.RunWithArgs(t, spec, with(with(boot, "_ansible_check_mode", true), "_ansible_diff", true), run)
+	require.Equal(t, false, check["failed"], check["msg"])
+	assert.Equal(t, true, check["changed"])
+	assert.Equal(t, []any{"create"}, check["actions"])
+	assert.Empty(t, c.Writes, "check mode writes nothing")
+	assert.Equal(t, "ACTIVE", check["diff"].(map[string]any)["after"].(map[string]any)["status"])
+	assert.Equal(t, "server ocp-1: would create", check["msg"])
+
+	res := ansibletest.RunWithArgs(t, spec, boot, run)
+	require.Equal(t, false, res["failed"], res["msg"])
+	assert.Equal(t, true, res["changed"])
+	srv := res["server"].(map[string]any)
+	assert.Equal(t, "ACTIVE", srv["status"])
+	assert.Equal(t, fakecloud.GoodNode, srv["node"].(map[string]any)["name"])
+	assert.Equal(t, map[string]any{"role": "worker", "rack": "7"}, srv["metadata"])
+	assert.Equal(t, float64(len(sentinel)), res["user_data"].(map[string]any)["size"])
+	assert.Contains(t, res["msg"], "server ocp-1 created: ACTIVE on node "+fakecloud.GoodNode)
+	assert.NotContains(t, text(res), "SENTINEL", "user data never shows (no_log)")
+
+	again := ansibletest.RunWithArgs(t, spec, boot, run)
+	assert.Equal(t, false, again["changed"], again["msg"])
+	assert.Equal(t, "server ocp-1 unchanged: ACTIVE on node "+fakecloud.GoodNode, again["msg"])
+
+	gone := ansibletest.RunWithArgs(t, spec, with(with(args(c, "image", nil, "flavor", nil, "network", nil), "state", "absent"), "_ansible_diff", true), run)
+	require.Equal(t, false, gone["failed"], gone["msg"])
+	assert.Equal(t, true, gone["changed"])
+	assert.Nil(t, gone["server"])
+	assert.Equal(t, "server ocp-1 deleted; node "+fakecloud.GoodNode+" is available again", gone["msg"])
+	assert.Equal(t, map[string]any{}, gone["diff"].(map[string]any)["after"])
+
+	again = ansibletest.RunWithArgs(t, spec, with(args(c, "image", nil, "flavor", nil, "network", nil), "state", "absent"), run)
+	assert.Equal(t, false, again["changed"])
+	assert.Equal(t, "server ocp-1 is absent", again["msg"])
+}
+
+func TestNoValidHostResultCarriesTheDiagnosis(t *testing.T) {
+	c := fake(t)
+	c.Boot = func(s map[string]any) {
+		s["status"] = "ERROR"
+		s["fault"] = map[string]any{"code": 500, "message": "No valid host was found. There are not enough hosts available."}
+	}
+	res := ansibletest.RunWithArgs(t, spec, args(c, "flavor", "baremetal"), run)
+	assert.Equal(t, true, res["failed"])
+	assert.Equal(t, true, res["changed"], "a server was created (and is in ERROR)")
+	diag := res["diagnosis"].(map[string]any)
+	assert.Equal(t, "no_valid_host", diag["cause"])
+	assert.Contains(t, res["msg"], diag["summary"])
+	assert.Contains(t, diag["summary"], "2 manageable, needs provide (enr-bulk-034, enr-bulk-047)")
+	assert.Equal(t, "ERROR", res["server"].(map[string]any)["status"])
+	nodes := diag["nodes"].([]any)
+	assert.Len(t, nodes, 9)
+	first := nodes[0].(map[string]any)
+	assert.Equal(t, "enr-bulk-034", first["name"])
+	reason := first["reasons"].([]any)[0].(map[string]any)
+	assert.Equal(t, "not_available", reason["code"])
+	assert.Equal(t, true, reason["blocking"])
+
+	// A plain rerun is blocked, with the diagnosis again.
+	rerun := ansibletest.RunWithArgs(t, spec, args(c, "flavor", "baremetal"), run)
+	assert.Equal(t, true, rerun["failed"])
+	assert.Equal(t, false, rerun["changed"])
+	assert.Contains(t, rerun["msg"], "set recreate_on_error: true")
+	assert.NotNil(t, rerun["diagnosis"])
+}
+
+func TestDiagnoseOnDemandCreatesNothing(t *testing.T) {
+	c := fake(t)
+	res := ansibletest.RunWithArgs(t, spec, map[string]any{"cloud": c.CloudConfig(), "name": "ocp-9", "flavor": "insp-scale", "state": "diagnose"}, run)
+	require.Equal(t, false, res["failed"], res["msg"])
+	assert.Equal(t, false, res["changed"])
+	assert.Empty(t, c.Writes)
+	assert.True(t, strings.HasPrefix(res["msg"].(string), `3 of 9 node(s) can host flavor "insp-scale"`), res["msg"])
+	assert.Equal(t, []any{"insp-38ca51-scale-001", "insp-38ca51-scale-002", "insp-38ca51-scale-003"}, res["diagnosis"].(map[string]any)["eligible_nodes"])
+}
+
+// Bad input fails naming the option, before any cloud is contacted.
+func TestBadInput(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.ign")
+	require.NoError(t, os.WriteFile(big, []byte(strings.Repeat("x", 70000)), 0o600))
+	nowhere := map[string]any{"auth_type": "none", "compute_endpoint_override": "http://127.0.0.1:9/compute"}
+	cases := []struct {
+		name string
+		args map[string]any
+		msg  string
+	}{
+		{"present needs image and flavor", map[string]any{"name": "a"}, "state is present but all of the following are missing: image, flavor"},
+		{"diagnose needs a flavor", map[string]any{"name": "a", "state": "diagnose"}, "state is diagnose but all of the following are missing: flavor"},
+		{"user_data and user_data_file", map[string]any{"name": "a", "image": "i", "flavor": "f", "user_data": "#cloud-config long enough", "user_data_file": "/x"}, "parameters are mutually exclusive: user_data|user_data_file"},
+		{"nics and network", map[string]any{"name": "a", "image": "i", "flavor": "f", "nics": "none", "network": "n"}, "parameters are mutually exclusive: nics|network"},
+		{"bad nics", map[string]any{"name": "a", "image": "i", "flavor": "f", "nics": []any{map[string]any{"net-id": "x", "port-id": "y"}}}, "nics[0]: give only one of net-id, net-name, port-id"},
+		{"empty name", map[string]any{"name": " ", "image": "i", "flavor": "f"}, "name: must not be empty"},
+		{"missing user_data_file", map[string]any{"name": "a", "image": "i", "flavor": "f", "user_data_file": "/nonexistent/x.ign"}, "user_data_file: open /nonexistent/x.ign"},
+		{"oversized user_data_file", map[string]any{"name": "a", "image": "i", "flavor": "f", "user_data_file": big}, big + " is 70000 bytes, 93336 bytes once base64-encoded"},
+		{"bad state", map[string]any{"name": "a", "state": "gone"}, "value of state must be one of: present, absent, diagnose, got: gone"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.args["cloud"] = nowhere
+			res := ansibletest.RunWithArgs(t, spec, tc.args, run)
+			assert.Equal(t, true, res["failed"])
+			assert.Equal(t, false, res["changed"])
+			assert.Contains(t, res["msg"], tc.msg)
+			assert.NotContains(t, text(res), strings.Repeat("x", 64), "user data never echoed")
+		})
+	}
+}
+
+func with(a map[string]any, k string, v any) map[string]any {
+	out := map[string]any{}
+	for key, val := range a {
+		out[key] = val
+	}
+	out[k] = v
+	return out
+}
