@@ -3,6 +3,7 @@ package ansible
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -84,10 +85,18 @@ func DocsYAML(spec *Spec) ([]byte, error) {
 func anyList(list []string) []any {
 	out := make([]any, len(list))
 	for i, s := range list {
-		out[i] = s
+		out[i] = legacyMarkup(s)
 	}
 	return out
 }
+
+// semanticMarkup matches the option/value/return/env markup that
+// ansible-doc learned in 2.15; 2.14 (Debian 12) prints it literally.
+var semanticMarkup = regexp.MustCompile(`\b(?:O|V|RV|E)\(([^()]*)\)`)
+
+// legacyMarkup writes O(x), V(x), RV(x) and E(x) as C(x), which every
+// ansible-doc since 2.x renders, so specs may use the modern markup.
+func legacyMarkup(s string) string { return semanticMarkup.ReplaceAllString(s, "C($1)") }
 
 func docOptions(opts map[string]*Option, path string) (map[string]any, error) {
 	out := map[string]any{}

@@ -140,3 +140,8 @@ func TestArgumentSpec(t *testing.T) {
 		"required_by":        map[string][]string{"auth": {"token"}},
 	}, got)
 }
+
+func TestDocsRewriteSemanticMarkupFor214(t *testing.T) {
+	assert.Equal(t, "Set C(dest) to C(true); see C(image.id) and C(OS_CLOUD); I(x) M(a.b.c) INFO(y)",
+		legacyMarkup("Set O(dest) to V(true); see RV(image.id) and E(OS_CLOUD); I(x) M(a.b.c) INFO(y)"))
+}
