@@ -6,6 +6,7 @@
 # Usage: tests/services/down.sh     (make services-down)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+take_lock
 GRACE=${STOP_GRACE:-15}
 S=$SERVICES_DIR
 GROUPS_ORDER=(

@@ -91,7 +91,7 @@ pid_of() { cat "$1" 2>/dev/null; }
 # start_bg PIDFILE LOGFILE CMD... : start CMD in its own session (process group = pid), record pid + start time
 start_bg() {
   local pidfile=$1 logf=$2 p; shift 2
-  setsid "$@" >>"$logf" 2>&1 < /dev/null &
+  setsid "$@" >>"$logf" 2>&1 < /dev/null 9>&- &   # fd 9 = up.sh/down.sh lock: daemons must not keep it
   p=$!
   echo "$p" > "$pidfile"
   starttime "$p" > "$pidfile.start" || true
@@ -138,4 +138,13 @@ project_name = service
 project_domain_name = Default
 region_name = RegionOne
 S
+}
+
+# take_lock : one up.sh/down.sh at a time per $SERVICES_DIR (engineers and CI share the stack)
+take_lock() {
+  exec 9>"$SERVICES_DIR/.lock"
+  if ! flock -n 9; then
+    log "another up.sh/down.sh holds $SERVICES_DIR/.lock: waiting"
+    flock -w 900 9 || die "could not get $SERVICES_DIR/.lock in 15 min"
+  fi
 }

@@ -128,8 +128,9 @@ lock_path = $D/lock
 [glance]
 api_servers = http://127.0.0.1:$GLANCE_PORT
 
-[compute]
-resource_provider_association_refresh = 5
+# [compute] resource_provider_association_refresh stays at its default (300 s): at 5 s (the reference's value)
+# nova-compute re-reads traits/aggregates of EVERY node's provider every cycle, which with a few hundred
+# leftover test nodes kept Placement and nova-compute busy and delayed new nodes by minutes.
 CONF
 authsec keystone_authtoken nova; echo "www_authenticate_uri = $KEYSTONE_URL"
 authsec placement placement

@@ -67,13 +67,13 @@ def main():
         print('network ctlplane %s (real Neutron, flat, 192.168.24.0/24)' % net['id'])
 
     if os.environ.get('WITH_NOVA') == '1':
-        deadline = time.time() + 120
+        deadline = time.time() + 300
         while True:
             svcs = sess.get(NOVA + '/os-services?binary=nova-compute', **kw).json().get('services', [])
             if any(s['state'] == 'up' and s['status'] == 'enabled' for s in svcs):
                 break
             if time.time() > deadline:
-                raise SystemExit('nova-compute not up after 120 s: %s' % json.dumps(svcs))
+                raise SystemExit('nova-compute not up after 300 s (it walks every Ironic node before reporting; many leftover nodes slow it down): %s' % json.dumps(svcs))
             time.sleep(1)
         print('nova-compute up')
 

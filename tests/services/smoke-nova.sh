@@ -66,7 +66,7 @@ TOK=$(os token issue -f value -c id)
 t=$(ms)
 until curl -sf -H "X-Auth-Token: $TOK" "http://127.0.0.1:$PLACEMENT_PORT/resource_providers/$NODE/inventories" \
       | grep -q '"CUSTOM_BAREMETAL": {"total": 1, "reserved": 0'; do
-  [ $(( $(ms) - t )) -gt 120000 ] && die "node $NODE not in Placement with CUSTOM_BAREMETAL reserved 0 after 120 s"
+  [ $(( $(ms) - t )) -gt 300000 ] && die "node $NODE not in Placement with CUSTOM_BAREMETAL reserved 0 after 300 s"
   sleep 1
 done
 lap "node schedulable in Placement (CUSTOM_BAREMETAL total 1 reserved 0)"

@@ -13,10 +13,15 @@
 # Idempotent: services already up are left alone; a rerun on a running stack only checks and reports.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+take_lock
 T0=$(ms)
 REQ=${1:-all}
 # Real neutron-server is the default; NEUTRON=standin selects the in-memory stand-in (see README.md).
-export NEUTRON=${NEUTRON:-real}
+# Unset NEUTRON follows the Neutron already running in $SERVICES_DIR, if any.
+if [ -z "${NEUTRON:-}" ]; then
+  NEUTRON=real; alive "$SERVICES_DIR/neutron/neutron-standin.pid" && NEUTRON=standin
+fi
+export NEUTRON
 case $NEUTRON in real|standin) ;; *) die "NEUTRON must be real or standin" ;; esac
 
 # ---------------------------------------------------------------- which services
@@ -45,7 +50,7 @@ fi
 has() { [ -n "${want[$1]:-}" ]; }
 ORDER=(keystone bmc standalone ironic glance rabbitmq neutron placement nova)
 sel=(); for s in "${ORDER[@]}"; do has $s && sel+=("$s"); done
-log "services: ${sel[*]} (neutron: $NEUTRON) in $SERVICES_DIR"
+log "services: ${sel[*]}$(has neutron && echo " (neutron: $NEUTRON)") in $SERVICES_DIR"
 
 # ---------------------------------------------------------------- packages (one apt run for everything)
 pkgs=(curl python3-openstackclient python3-ironicclient python3-keystoneclient)
@@ -60,7 +65,7 @@ has nova       && pkgs+=(python3-nova genisoimage)
 apt_ensure "${pkgs[@]}"
 
 # ---------------------------------------------------------------- start, in two parallel phases
-pids_now() { cat "$SERVICES_DIR"/*/*.pid 2>/dev/null | sort | tr '\n' ' '; }
+pids_now() { { cat "$SERVICES_DIR"/*/*.pid 2>/dev/null || true; } | sort | tr '\n' ' '; }
 PIDS_BEFORE=$(pids_now)
 OUT=$SERVICES_DIR/up-logs; mkdir -p "$OUT"
 declare -A jobpid=()
