@@ -188,7 +188,7 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 		o.Changed, o.ProvisionState, o.Ports = true, "", nil
 		return
 	case ActionCreate:
-		created, err := nodes.Create(ctx, client, createOpts(p.CreateBody)).Extract()
+		created, err := createNode(ctx, client, p.CreateBody)
 		if err != nil {
 			o.fail(openstack.Describe(err, "create node"))
 			return
@@ -196,7 +196,7 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 		o.Changed, o.UUID, o.ProvisionState = true, created.UUID, created.ProvisionState
 	}
 	if len(p.Patch) > 0 {
-		updated, err := nodes.Update(ctx, client, o.UUID, nodeOps(p.Patch)).Extract()
+		updated, err := updateNode(ctx, client, o.UUID, p.Patch)
 		if err != nil {
 			o.fail(openstack.Describe(err, "update node"))
 			return
@@ -208,8 +208,7 @@ func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome
 		return
 	}
 	if p.Manage {
-		err := nodes.ChangeProvisionState(ctx, client, o.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetManage}).ExtractErr()
-		if err != nil {
+		if err := manage(ctx, client, o.UUID); err != nil {
 			o.fail(openstack.Describe(err, "manage"))
 			return
 		}
@@ -225,7 +224,7 @@ func applyPorts(ctx context.Context, client *gophercloud.ServiceClient, o *Outco
 		keep[port.Address] = port
 	}
 	for _, d := range p.PortDeletes {
-		if err := ports.Delete(ctx, client, d.UUID).ExtractErr(); err != nil {
+		if err := ports.Delete(ctx, client, d.UUID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
 			return openstack.Describe(err, "delete port "+d.Address)
 		}
 		o.Changed = true
@@ -238,13 +237,13 @@ func applyPorts(ctx context.Context, client *gophercloud.ServiceClient, o *Outco
 		o.Changed = true
 	}
 	for _, c := range p.PortCreates {
-		created, err := ports.Create(ctx, client, ports.CreateOpts{
+		created, err := createPort(ctx, client, ports.CreateOpts{
 			NodeUUID:            o.UUID,
 			Address:             c.Address,
 			PhysicalNetwork:     deref(c.PhysicalNetwork),
 			LocalLinkConnection: c.LocalLinkConnection,
 			PXEEnabled:          c.PXEEnabled,
-		}).Extract()
+		})
 		if err != nil {
 			return openstack.Describe(err, "create port "+c.Address)
 		}

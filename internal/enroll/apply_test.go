@@ -188,3 +188,39 @@ func TestPredictMakesNoCall(t *testing.T) {
 	assert.Zero(t, fake.Writes())
 	assert.True(t, strings.HasPrefix(fmt.Sprint(fake.Requests), "map[GET"), "%v", fake.Requests)
 }
+
+// TestApplyBrokenConnectionsNeitherDuplicateNorFail: the API acts on a
+// create, patch or port create and the connection breaks before the answer;
+// the module looks before retrying and ends with exactly one node and port.
+func TestApplyBrokenConnectionsNeitherDuplicateNorFail(t *testing.T) {
+	fake := ironicfake.New(t)
+	fake.Drop["POST /v1/nodes"] = 2
+	fake.Drop["POST /v1/ports"] = 2
+	out := enrollOnce(t, fake, fakeNodes(3, "drop"), opts)
+	for _, o := range out {
+		assert.Empty(t, o.Error, o.Name)
+		assert.Equal(t, "manageable", o.ProvisionState, o.Name)
+		require.Len(t, o.Ports, 1, o.Name)
+		assert.NotEmpty(t, o.Ports[0].UUID)
+	}
+	assert.Equal(t, 3, fake.Count(), "no node created twice")
+	for i := 0; i < 3; i++ {
+		assert.Len(t, fake.PortsOf(fmt.Sprintf("drop-%03d", i)), 1)
+	}
+
+	fake.Drop["PATCH /v1/nodes/ID"] = 1
+	fake.Drop["PUT /v1/nodes/ID/states/provision"] = 0
+	items := fakeNodes(1, "drop")
+	items[0].(map[string]any)["capabilities"] = "profile:baremetal"
+	out = enrollOnce(t, fake, items, opts)
+	assert.Empty(t, out[0].Error)
+	assert.Equal(t, "profile:baremetal", fake.Node("drop-000")["properties"].(map[string]any)["capabilities"])
+}
+
+func TestApplyManageAnsweredLostStillWaits(t *testing.T) {
+	fake := ironicfake.New(t)
+	fake.Drop["PUT /v1/nodes/ID/states/provision"] = 1
+	out := enrollOnce(t, fake, fakeNodes(1, "lost"), opts)
+	assert.Empty(t, out[0].Error)
+	assert.Equal(t, "manageable", out[0].ProvisionState)
+}

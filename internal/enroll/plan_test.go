@@ -297,3 +297,36 @@ func TestDiffMasksSecretsAndShowsChanges(t *testing.T) {
 }
 
 func fmtAll(v any) string { return fmt.Sprintf("%#v", v) }
+
+// BenchmarkParseAndPlan1000 is the CPU cost of validating and planning 1000
+// nodes against an Ironic that already has them (the idempotent re-run).
+func BenchmarkParseAndPlan1000(b *testing.B) {
+	var items []any
+	var existing []*IronicNode
+	var ports []IronicPort
+	for i := 0; i < 1000; i++ {
+		mac := fmt.Sprintf("52:54:00:00:%02x:%02x", i/256, i%256)
+		name := fmt.Sprintf("bench-%04d", i)
+		items = append(items, map[string]any{"name": name, "pm_type": "ipmi", "pm_addr": fmt.Sprintf("127.0.%d.%d", i/256, i%256),
+			"pm_user": "admin", "pm_password": "pw", "mac": []any{mac}, "cpu": "2", "memory": "4096", "disk": "40", "arch": "x86_64",
+			"capabilities": "profile:baremetal"})
+		uuid := fmt.Sprintf("uuid-%04d", i)
+		existing = append(existing, &IronicNode{UUID: uuid, Name: name, Driver: "ipmi", ResourceClass: "baremetal", ProvisionState: "manageable",
+			DriverInfo: map[string]any{"ipmi_address": fmt.Sprintf("127.0.%d.%d", i/256, i%256), "ipmi_username": "admin", "ipmi_password": "******"},
+			Properties: map[string]any{"cpus": 2.0, "memory_mb": 4096.0, "local_gb": 40.0, "cpu_arch": "x86_64", "capabilities": "profile:baremetal"}})
+		ports = append(ports, IronicPort{UUID: "p" + uuid, Address: mac, NodeUUID: uuid})
+	}
+	obs := NewObserved(existing, ports)
+	b.ResetTimer()
+	for b.Loop() {
+		in, err := Parse(items, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range PlanAll(in.Nodes, obs, defaults) {
+			if p.Changed() {
+				b.Fatalf("%s changed", p.Node.Name)
+			}
+		}
+	}
+}

@@ -34,13 +34,17 @@ type Server struct {
 	// FailCreate, when set, makes node creation fail with this status and an
 	// error body that echoes the request body (as a careless API might).
 	FailCreate int
-	polls      map[string]int
+	// Drop makes the server act on the next requests of a shape ("POST
+	// /v1/nodes", "PATCH /v1/nodes/ID", ...) and then close the connection
+	// without answering, as a restarting API does: the count per shape.
+	Drop  map[string]int
+	polls map[string]int
 }
 
 // New starts a fake Ironic closed at the end of the test.
 func New(t testing.TB) *Server {
 	s := &Server{nodes: map[string]map[string]any{}, ports: map[string]map[string]any{},
-		Requests: map[string]int{}, VerifyPolls: 1, polls: map[string]int{}}
+		Requests: map[string]int{}, VerifyPolls: 1, polls: map[string]int{}, Drop: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -146,6 +150,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.Requests[r.Method+" "+shape]++
+	if s.Drop[r.Method+" "+shape] > 0 {
+		s.Drop[r.Method+" "+shape]--
+		w = &dropper{ResponseWriter: w}
+		defer w.(*dropper).drop()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if path == "/v1" || path == "" {
 		v1 := map[string]any{"id": "v1", "status": "CURRENT", "min_version": "1.1", "version": "1.82"}
@@ -372,6 +381,20 @@ func sortedIDs(m map[string]map[string]any) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// dropper swallows the response and closes the connection instead.
+type dropper struct{ http.ResponseWriter }
+
+func (d *dropper) Header() http.Header         { return http.Header{} }
+func (d *dropper) WriteHeader(int)             {}
+func (d *dropper) Write(b []byte) (int, error) { return len(b), nil }
+func (d *dropper) drop() {
+	if hj, ok := d.ResponseWriter.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
