@@ -316,137 +316,142 @@ func reasonCodes(n map[string]any) (blocking []string) {
 func TestServerBootIgnitionConfigDriveThroughNova(t *testing.T) {
 	b := newSrvBed(t)
 	kind := neutronKind(t)
-	rc := b.resourceClass("boot")
-	node := b.node(nodeSpec{part: "boot", resourceClass: rc})
-	flavor := b.flavor("boot", bareMetalFlavor(rc))
-	image, imageID := b.imageNamed("rhcos")
-	server := b.name("boot")
-	b.cleanupServer(server)
-	b.waitPlacement([]nodes.Node{node}, nil)
+	// The networks are resolved by name through the Networking API: the
+	// subtest says whether that is the real neutron-server or the stand-in.
+	t.Run("nics by name through neutron-"+kind, func(t *testing.T) {
+		b.t = t
+		rc := b.resourceClass("boot")
+		node := b.node(nodeSpec{part: "boot", resourceClass: rc})
+		flavor := b.flavor("boot", bareMetalFlavor(rc))
+		image, imageID := b.imageNamed("rhcos")
+		server := b.name("boot")
+		b.cleanupServer(server)
+		b.waitPlacement([]nodes.Node{node}, nil)
 
-	dir := t.TempDir()
-	ign := filepath.Join(dir, "node.ign")
-	// A sentinel in the user data: it must never show in any output.
-	const sentinel = "srv-SENTINEL-b0a7c3d1"
-	play := fmt.Sprintf(`
-- hosts: localhost
-  gather_facts: false
-  vars:
-    srv: &srv
-      cloud: local
-      name: %[1]s
-      image: %[2]s
-      flavor: %[3]s
-      nics:
-        - net-name: ctlplane
-      user_data_file: %[4]s
-      metadata: {role: worker}
-      timeout: 300
-  tasks:
-    - name: render
-      metalkit.baremetal.ignition_render:
-        users:
-          - name: core
-            ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ2b29rZW5kbm90YXJlYWxrZXlidXRzeW50YXhva2F5 core@%[5]s"]
-        files:
-          - path: /etc/%[5]s
-            contents: "%[5]s"
-        dest: %[4]s
-    - name: check
-      metalkit.baremetal.nova_bm_server: *srv
-      check_mode: true
-      diff: true
-    - name: boot
-      metalkit.baremetal.nova_bm_server: *srv
-    - name: again
-      metalkit.baremetal.nova_bm_server: *srv
-`, server, image, flavor, ign, sentinel)
-	start := time.Now()
-	run := RunPlaybook(t, play, b.env)
-	t.Logf("boot playbook took %.1f s", time.Since(start).Seconds())
-	require.Equal(t, 0, run.ExitCode, "stdout: %s\nstderr: %s", run.Stdout, run.Stderr)
-	// ignition_render shows the config it rendered; nova_bm_server never shows the user data.
-	assertTasksWithout(t, run, sentinel, "check", "boot", "again")
+		dir := t.TempDir()
+		ign := filepath.Join(dir, "node.ign")
+		// A sentinel in the user data: it must never show in any output.
+		const sentinel = "srv-SENTINEL-b0a7c3d1"
+		play := fmt.Sprintf(`
+	- hosts: localhost
+	  gather_facts: false
+	  vars:
+	    srv: &srv
+	      cloud: local
+	      name: %[1]s
+	      image: %[2]s
+	      flavor: %[3]s
+	      nics:
+	        - net-name: ctlplane
+	      user_data_file: %[4]s
+	      metadata: {role: worker}
+	      timeout: 300
+	  tasks:
+	    - name: render
+	      metalkit.baremetal.ignition_render:
+	        users:
+	          - name: core
+	            ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ2b29rZW5kbm90YXJlYWxrZXlidXRzeW50YXhva2F5 core@%[5]s"]
+	        files:
+	          - path: /etc/%[5]s
+	            contents: "%[5]s"
+	        dest: %[4]s
+	    - name: check
+	      metalkit.baremetal.nova_bm_server: *srv
+	      check_mode: true
+	      diff: true
+	    - name: boot
+	      metalkit.baremetal.nova_bm_server: *srv
+	    - name: again
+	      metalkit.baremetal.nova_bm_server: *srv
+	`, server, image, flavor, ign, sentinel)
+		start := time.Now()
+		run := RunPlaybook(t, play, b.env)
+		t.Logf("boot playbook took %.1f s", time.Since(start).Seconds())
+		require.Equal(t, 0, run.ExitCode, "stdout: %s\nstderr: %s", run.Stdout, run.Stderr)
+		// ignition_render shows the config it rendered; nova_bm_server never shows the user data.
+		assertTasksWithout(t, run, sentinel, "check", "boot", "again")
 
-	content, err := os.ReadFile(ign)
-	require.NoError(t, err)
-	require.Contains(t, string(content), sentinel)
-	sum := sha256.Sum256(content)
+		content, err := os.ReadFile(ign)
+		require.NoError(t, err)
+		require.Contains(t, string(content), sentinel)
+		sum := sha256.Sum256(content)
 
-	check := run.Task(t, "check")
-	assert.True(t, check.Changed(), "check mode reports the create")
-	assert.Equal(t, []any{"create"}, check.Result["actions"])
-	assert.Equal(t, "ACTIVE", path(check.Result, "diff", "after", "status"))
-	assert.Equal(t, imageID, path(check.Result, "diff", "after", "image"))
+		check := run.Task(t, "check")
+		assert.True(t, check.Changed(), "check mode reports the create")
+		assert.Equal(t, []any{"create"}, check.Result["actions"])
+		assert.Equal(t, "ACTIVE", path(check.Result, "diff", "after", "status"))
+		assert.Equal(t, imageID, path(check.Result, "diff", "after", "image"))
 
-	boot := run.Task(t, "boot")
-	require.True(t, boot.Changed(), boot.Msg())
-	srv, _ := boot.Result["server"].(map[string]any)
-	require.NotNil(t, srv)
-	assert.Equal(t, "ACTIVE", srv["status"])
-	assert.Equal(t, true, srv["config_drive"])
-	assert.Equal(t, node.Name, path(srv, "node", "name"), "the Ironic node it landed on")
-	assert.Equal(t, node.UUID, path(srv, "node", "uuid"))
-	assert.Equal(t, "active", path(srv, "node", "provision_state"))
-	assert.Equal(t, imageID, path(srv, "image", "id"))
-	assert.Equal(t, flavor, path(srv, "flavor", "name"))
-	assert.Equal(t, "worker", path(srv, "metadata", "role"))
-	assert.NotEmpty(t, path(srv, "addresses", "ctlplane"), "an address on ctlplane, resolved by name through Neutron (%s)", kind)
-	assert.Equal(t, float64(len(content)), path(boot.Result, "user_data", "size"))
-	assert.Equal(t, hex.EncodeToString(sum[:]), path(boot.Result, "user_data", "sha256"))
-	created, _ := path(boot.Result, "timings", "create").(float64)
-	assert.Greater(t, created, 0.0)
-	t.Logf("boot: %s (POST to ACTIVE %.2f s)", boot.Msg(), created)
+		boot := run.Task(t, "boot")
+		require.True(t, boot.Changed(), boot.Msg())
+		srv, _ := boot.Result["server"].(map[string]any)
+		require.NotNil(t, srv)
+		assert.Equal(t, "ACTIVE", srv["status"])
+		assert.Equal(t, true, srv["config_drive"])
+		assert.Equal(t, node.Name, path(srv, "node", "name"), "the Ironic node it landed on")
+		assert.Equal(t, node.UUID, path(srv, "node", "uuid"))
+		assert.Equal(t, "active", path(srv, "node", "provision_state"))
+		assert.Equal(t, imageID, path(srv, "image", "id"))
+		assert.Equal(t, flavor, path(srv, "flavor", "name"))
+		assert.Equal(t, "worker", path(srv, "metadata", "role"))
+		assert.NotEmpty(t, path(srv, "addresses", "ctlplane"), "an address on ctlplane, resolved by name through Neutron (%s)", kind)
+		assert.Equal(t, float64(len(content)), path(boot.Result, "user_data", "size"))
+		assert.Equal(t, hex.EncodeToString(sum[:]), path(boot.Result, "user_data", "sha256"))
+		created, _ := path(boot.Result, "timings", "create").(float64)
+		assert.Greater(t, created, 0.0)
+		t.Logf("boot: %s (POST to ACTIVE %.2f s)", boot.Msg(), created)
 
-	// Nova holds the config drive flag and the Ignition file byte for byte (admin view).
-	var raw struct {
-		Server map[string]any `json:"server"`
-	}
-	b.compute.Microversion = "2.3"
-	_, err = b.compute.Get(b.ctx, b.compute.ServiceURL("servers", str(srv["id"])), &raw, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
-	require.NoError(t, err)
-	assert.Equal(t, "True", raw.Server["config_drive"])
-	assert.Equal(t, base64.StdEncoding.EncodeToString(content), raw.Server["OS-EXT-SRV-ATTR:user_data"])
+		// Nova holds the config drive flag and the Ignition file byte for byte (admin view).
+		var raw struct {
+			Server map[string]any `json:"server"`
+		}
+		b.compute.Microversion = "2.3"
+		_, err = b.compute.Get(b.ctx, b.compute.ServiceURL("servers", str(srv["id"])), &raw, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
+		require.NoError(t, err)
+		assert.Equal(t, "True", raw.Server["config_drive"])
+		assert.Equal(t, base64.StdEncoding.EncodeToString(content), raw.Server["OS-EXT-SRV-ATTR:user_data"])
 
-	again := run.Task(t, "again")
-	assert.False(t, again.Changed(), "second run: %s", again.Msg())
-	assert.Equal(t, []any{}, again.Result["actions"])
-	assert.Equal(t, []any{}, again.Result["mismatches"])
-	assert.Equal(t, str(srv["id"]), path(again.Result, "server", "id"))
+		again := run.Task(t, "again")
+		assert.False(t, again.Changed(), "second run: %s", again.Msg())
+		assert.Equal(t, []any{}, again.Result["actions"])
+		assert.Equal(t, []any{}, again.Result["mismatches"])
+		assert.Equal(t, str(srv["id"]), path(again.Result, "server", "id"))
 
-	del := fmt.Sprintf(`
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: delete check
-      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
-      check_mode: true
-    - name: delete
-      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
-      diff: true
-    - name: delete again
-      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
-`, server)
-	start = time.Now()
-	run = RunPlaybook(t, del, b.env)
-	t.Logf("delete playbook took %.1f s", time.Since(start).Seconds())
-	require.Equal(t, 0, run.ExitCode, "stdout: %s\nstderr: %s", run.Stdout, run.Stderr)
-	assert.True(t, run.Task(t, "delete check").Changed())
-	gone := run.Task(t, "delete")
-	assert.True(t, gone.Changed())
-	assert.Equal(t, []any{str(srv["id"])}, gone.Result["deleted"])
-	assert.Nil(t, gone.Result["server"], "no server after the delete")
-	assert.Contains(t, gone.Msg(), "node "+node.Name+" is available again")
-	t.Logf("delete: %s, timings %v", gone.Msg(), gone.Result["timings"])
-	assert.NotNil(t, path(gone.Result, "timings", "node_available"))
-	assert.Equal(t, str(srv["id"]), path(gone.Result, "diff", "before", "id"))
-	assert.False(t, run.Task(t, "delete again").Changed())
-	assert.Equal(t, 2, run.ChangedCount(), "delete check, delete")
+		del := fmt.Sprintf(`
+	- hosts: localhost
+	  gather_facts: false
+	  tasks:
+	    - name: delete check
+	      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
+	      check_mode: true
+	    - name: delete
+	      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
+	      diff: true
+	    - name: delete again
+	      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
+	`, server)
+		start = time.Now()
+		run = RunPlaybook(t, del, b.env)
+		t.Logf("delete playbook took %.1f s", time.Since(start).Seconds())
+		require.Equal(t, 0, run.ExitCode, "stdout: %s\nstderr: %s", run.Stdout, run.Stderr)
+		assert.True(t, run.Task(t, "delete check").Changed())
+		gone := run.Task(t, "delete")
+		assert.True(t, gone.Changed())
+		assert.Equal(t, []any{str(srv["id"])}, gone.Result["deleted"])
+		assert.Nil(t, gone.Result["server"], "no server after the delete")
+		assert.Contains(t, gone.Msg(), "node "+node.Name+" is available again")
+		t.Logf("delete: %s, timings %v", gone.Msg(), gone.Result["timings"])
+		assert.NotNil(t, path(gone.Result, "timings", "node_available"))
+		assert.Equal(t, str(srv["id"]), path(gone.Result, "diff", "before", "id"))
+		assert.False(t, run.Task(t, "delete again").Changed())
+		assert.Equal(t, 2, run.ChangedCount(), "delete check, delete")
 
-	n, err := nodes.Get(b.ctx, b.bm, node.UUID).Extract()
-	require.NoError(t, err)
-	assert.Equal(t, "available", n.ProvisionState)
-	assert.Empty(t, n.InstanceUUID)
+		n, err := nodes.Get(b.ctx, b.bm, node.UUID).Extract()
+		require.NoError(t, err)
+		assert.Equal(t, "available", n.ProvisionState)
+		assert.Empty(t, n.InstanceUUID)
+	})
 }
 
 // Each "No valid host" cause of the issue, made real on Nova's scheduler:
