@@ -63,7 +63,7 @@ for repo in sys.argv[1:]:
             os.write(fd, Fernet.generate_key())
             os.close(fd)
 PYEOF
-    KM bootstrap --bootstrap-password "$ADMIN_PASSWORD" --bootstrap-region-id RegionOne \
+    OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD KM bootstrap --bootstrap-region-id RegionOne \
        --bootstrap-admin-url $K/v3 --bootstrap-internal-url $K/v3 --bootstrap-public-url $K/v3
     wal "$D/keystone.sqlite"
     touch "$D/.bootstrapped"
