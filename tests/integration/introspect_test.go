@@ -119,6 +119,10 @@ func (b *inspBed) cleanup() {
 				if err = nodes.Delete(b.ctx, b.client, n.UUID).ExtractErr(); err == nil || gophercloud.ResponseCodeIs(err, 404) {
 					return
 				}
+				if strings.Contains(err.Error(), "Valid provision states to perform deletion") {
+					// inspect failed, clean failed...: Ironic deletes those in maintenance.
+					_ = nodes.SetMaintenance(b.ctx, b.client, n.UUID, nodes.MaintenanceOpts{Reason: "test cleanup"}).ExtractErr()
+				}
 			}
 			b.t.Logf("cleanup: delete %s: %v", n.Name, err)
 		}()
