@@ -10,7 +10,7 @@ GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 SERVICES ?= all
 export SERVICES_DIR ?= $(CURDIR)/$(BUILD)/services
 
-.PHONY: all deps build docs collection install test unit integration lint bench demo demo-clean services-up services-down clean
+.PHONY: all deps build docs collection install test unit integration lint bench demo demo-clean sanity ansible-lint molecule services-up services-down clean
 
 all: build
 
@@ -48,6 +48,18 @@ unit:
 ## integration: real services on loopback + real ansible-playbook
 integration: collection services-up
 	go test -tags integration -count=1 -timeout 60m ./tests/integration/... ./internal/...
+
+## sanity: ansible-test sanity on the built collection, offline (venvs from Debian packages)
+sanity: collection
+	@tests/sanity/run.sh
+
+## ansible-lint: ansible-lint (Debian) on playbooks/ and the molecule scenario
+ansible-lint: collection
+	@tests/lint.sh
+
+## molecule: the molecule scenario (extensions/molecule/default) with plain ansible-playbook
+molecule: collection services-up
+	@tests/molecule-lite
 
 ## deps: Debian packages the tests need (ansible, qemu-utils, the openstack CLI for benchmarks)
 deps:
