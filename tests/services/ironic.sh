@@ -56,10 +56,10 @@ connection = sqlite:///$D/ironic.sqlite?timeout=30
 dhcp_provider = none
 
 [conductor]
-# Automated cleaning stays ON (Ironic's default, what an undercloud does): fake-hardware nodes pass through
-# cleaning -> clean wait? no: cleaning -> available in ~0.2 s, so provide flows see the real state machine.
-# ipmi nodes have no deploy ramdisk here: enroll them with automated_clean=false (node field) or
-# deploy_interface=fake/boot_interface=fake, else provide ends in "clean failed". See README.md.
+# Automated cleaning stays ON (Ironic's default, what an undercloud does): fake-hardware nodes go
+# manageable -> cleaning -> available in ~0.2 s (fake clean steps), so provide flows see the real state machine.
+# ipmi nodes have no deploy ramdisk here: enroll them with the node field automated_clean=false, else provide
+# ends in "clean failed" (Missing are: ['deploy_kernel', 'deploy_ramdisk']). See README.md.
 automated_clean = true
 # power state sync against the BMC emulator every 10 s instead of 60 s
 sync_power_state_interval = 10
