@@ -184,11 +184,16 @@ func (e *Engine) fail(r *NodeResult, err error) {
 // attempt observes, plans and carries out the first step, until the plan is empty.
 func (e *Engine) attempt(ctx context.Context, r *NodeResult, d Desired, inspected *bool) error {
 	// A node needs at most six steps; a bound keeps a confused Ironic from looping us forever.
+	fresh := false // r.Node was just read (a wait or write ended with it): no need to read again
 	for i := 0; i < 20; i++ {
-		n, err := e.get(ctx, r)
-		if err != nil {
-			return err
+		n := r.Node
+		if !fresh {
+			var err error
+			if n, err = e.get(ctx, r); err != nil {
+				return err
+			}
 		}
+		fresh = true
 		plan, err := NewPlan(n, d, *inspected)
 		if err != nil {
 			return err
@@ -385,6 +390,8 @@ func (e *Engine) timeoutError(r *NodeResult, step Step, want string, err error) 
 }
 
 // poll reads the node until done says so, backing off from Poll to PollMax.
+// It waits before the first read: a poll always follows a write or a read
+// that showed the node busy, and every read is work for Ironic's API.
 func (e *Engine) poll(ctx context.Context, r *NodeResult, done func(Node) bool) (Node, error) {
 	interval := e.Poll
 	if interval <= 0 {
@@ -392,19 +399,19 @@ func (e *Engine) poll(ctx context.Context, r *NodeResult, done func(Node) bool) 
 	}
 	limit := max(e.PollMax, interval)
 	for {
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return r.Node, ctx.Err()
+		case <-t.C:
+		}
 		n, err := e.get(ctx, r)
 		if err != nil {
 			return r.Node, err
 		}
 		if done(n) {
 			return n, nil
-		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return n, ctx.Err()
-		case <-t.C:
 		}
 		interval = min(interval*3/2, limit)
 	}
