@@ -31,14 +31,15 @@ func enrEnv() []string {
 	return []string{"OS_CLIENT_CONFIG_FILE=" + filepath.Join(repoRoot, "build", "services", "clouds.yaml")}
 }
 
-// enrIronic is a client on the test Ironic (cloud "local"), to check what
-// the module did independently of its own report.
-func enrIronic(t *testing.T) *gophercloud.ServiceClient {
+// enrIronic is a client on a test Ironic ("local": Keystone auth, watched
+// by Nova; "local-standalone": noauth, for bulk tests), to check what the
+// module did independently of its own report.
+func enrIronic(t *testing.T, cloudName string) *gophercloud.ServiceClient {
 	t.Helper()
 	t.Setenv("OS_CLIENT_CONFIG_FILE", filepath.Join(repoRoot, "build", "services", "clouds.yaml"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cloud, err := openstack.Connect(ctx, openstack.Options{Cloud: "local"})
+	cloud, err := openstack.Connect(ctx, openstack.Options{Cloud: cloudName})
 	require.NoError(t, err, "the loopback services must be up (tests/services/up.sh)")
 	c, err := cloud.Baremetal(ctx)
 	require.NoError(t, err)
@@ -167,7 +168,7 @@ func enrWarnings(r TaskResult) string {
 // check mode and a second run change nothing; a wrong password is reported
 // per node with Ironic's last_error; state absent removes the nodes.
 func TestEnrollWorkflowExampleIPMI(t *testing.T) {
-	c := enrIronic(t)
+	c := enrIronic(t, "local")
 	enrCleanup(t, c, "enr-ipmi-")
 	bmc := enrBMC(t, 2)
 	dir := t.TempDir()
@@ -285,7 +286,7 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 // TestEnroll200FakeNodes: 200 fake-hardware nodes in one task reach
 // manageable; the second run reports all unchanged.
 func TestEnroll200FakeNodes(t *testing.T) {
-	c := enrIronic(t)
+	c := enrIronic(t, "local-standalone") // Nova does not watch it: bulk tests belong there
 	enrCleanup(t, c, "enr-bulk-")
 	const count = 200
 	var list []map[string]any
@@ -302,7 +303,7 @@ func TestEnroll200FakeNodes(t *testing.T) {
 	require.NoError(t, os.WriteFile(varsFile, vars, 0o600))
 	play := enrPlay(`    - name: enroll 200
       metalkit.baremetal.ironic_enroll:
-        cloud: local
+        cloud: local-standalone
         nodes: "{{ bulk_nodes }}"
         concurrency: 16
 `)
@@ -334,7 +335,7 @@ func TestEnroll200FakeNodes(t *testing.T) {
 // TestEnrollKeepsIntrospectedProperties: a node inspected since enrollment
 // keeps what inspection found when a re-run adds a capability.
 func TestEnrollKeepsIntrospectedProperties(t *testing.T) {
-	c := enrIronic(t)
+	c := enrIronic(t, "local")
 	enrCleanup(t, c, "enr-insp-")
 	task := func(caps string) string {
 		return enrPlay(fmt.Sprintf(`    - name: enroll
@@ -394,7 +395,7 @@ func TestEnrollKeepsIntrospectedProperties(t *testing.T) {
 // TestEnrollBadInputs: each kind of bad input fails with a message naming
 // the node and the field, and nothing is created.
 func TestEnrollBadInputs(t *testing.T) {
-	c := enrIronic(t)
+	c := enrIronic(t, "local")
 	enrCleanup(t, c, "enr-bad-")
 	node := func(extra string) string {
 		return fmt.Sprintf(`{name: enr-bad-1, pm_type: ipmi, pm_addr: 127.0.0.1, pm_user: admin, pm_password: "%s", mac: ["52:54:00:e4:00:01"]%s}`, enrSentinel, extra)
