@@ -153,12 +153,14 @@ func (b *srvBed) deleteNode(uuid string) {
 	}
 }
 
-// flavor creates a flavor with these extra specs (4 vCPU, 8 GiB, 40 GiB nominal).
+// flavor creates a flavor with these extra specs (1 vCPU, 1 GiB, 10 GiB nominal).
 func (b *srvBed) flavor(part string, specs map[string]string) string {
 	t := b.t
 	t.Helper()
-	disk := 40
-	f, err := flavors.Create(b.ctx, b.compute, flavors.CreateOpts{Name: b.name(part), RAM: 8192, VCPUs: 4, Disk: &disk}).Extract()
+	// Small nominal sizes: Nova's quota counts a flavor's vcpus and ram even
+	// when the extra specs zero them, and the test project's quota is shared.
+	disk := 10
+	f, err := flavors.Create(b.ctx, b.compute, flavors.CreateOpts{Name: b.name(part), RAM: 1024, VCPUs: 1, Disk: &disk}).Extract()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = flavors.Delete(context.Background(), b.compute, f.ID).ExtractErr() })
 	// As the openstack CLI does (microversion 2.1): from 2.86 Nova rejects
@@ -333,38 +335,38 @@ func TestServerBootIgnitionConfigDriveThroughNova(t *testing.T) {
 		// A sentinel in the user data: it must never show in any output.
 		const sentinel = "srv-SENTINEL-b0a7c3d1"
 		play := fmt.Sprintf(`
-	- hosts: localhost
-	  gather_facts: false
-	  vars:
-	    srv: &srv
-	      cloud: local
-	      name: %[1]s
-	      image: %[2]s
-	      flavor: %[3]s
-	      nics:
-	        - net-name: ctlplane
-	      user_data_file: %[4]s
-	      metadata: {role: worker}
-	      timeout: 300
-	  tasks:
-	    - name: render
-	      metalkit.baremetal.ignition_render:
-	        users:
-	          - name: core
-	            ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ2b29rZW5kbm90YXJlYWxrZXlidXRzeW50YXhva2F5 core@%[5]s"]
-	        files:
-	          - path: /etc/%[5]s
-	            contents: "%[5]s"
-	        dest: %[4]s
-	    - name: check
-	      metalkit.baremetal.nova_bm_server: *srv
-	      check_mode: true
-	      diff: true
-	    - name: boot
-	      metalkit.baremetal.nova_bm_server: *srv
-	    - name: again
-	      metalkit.baremetal.nova_bm_server: *srv
-	`, server, image, flavor, ign, sentinel)
+- hosts: localhost
+  gather_facts: false
+  vars:
+    srv: &srv
+      cloud: local
+      name: %[1]s
+      image: %[2]s
+      flavor: %[3]s
+      nics:
+        - net-name: ctlplane
+      user_data_file: %[4]s
+      metadata: {role: worker}
+      timeout: 300
+  tasks:
+    - name: render
+      metalkit.baremetal.ignition_render:
+        users:
+          - name: core
+            ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ2b29rZW5kbm90YXJlYWxrZXlidXRzeW50YXhva2F5 core@%[5]s"]
+        files:
+          - path: /etc/%[5]s
+            contents: "%[5]s"
+        dest: %[4]s
+    - name: check
+      metalkit.baremetal.nova_bm_server: *srv
+      check_mode: true
+      diff: true
+    - name: boot
+      metalkit.baremetal.nova_bm_server: *srv
+    - name: again
+      metalkit.baremetal.nova_bm_server: *srv
+`, server, image, flavor, ign, sentinel)
 		start := time.Now()
 		run := RunPlaybook(t, play, b.env)
 		t.Logf("boot playbook took %.1f s", time.Since(start).Seconds())
@@ -419,18 +421,18 @@ func TestServerBootIgnitionConfigDriveThroughNova(t *testing.T) {
 		assert.Equal(t, str(srv["id"]), path(again.Result, "server", "id"))
 
 		del := fmt.Sprintf(`
-	- hosts: localhost
-	  gather_facts: false
-	  tasks:
-	    - name: delete check
-	      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
-	      check_mode: true
-	    - name: delete
-	      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
-	      diff: true
-	    - name: delete again
-	      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
-	`, server)
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: delete check
+      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
+      check_mode: true
+    - name: delete
+      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
+      diff: true
+    - name: delete again
+      metalkit.baremetal.nova_bm_server: {cloud: local, name: %[1]s, state: absent}
+`, server)
 		start = time.Now()
 		run = RunPlaybook(t, del, b.env)
 		t.Logf("delete playbook took %.1f s", time.Since(start).Seconds())
@@ -479,7 +481,7 @@ func TestServerDiagnosisNamesEachCauseOnRealNova(t *testing.T) {
 			code: diagnose.CodeCapability, summary: "1 not matching capabilities:profile=compute [existing: profile=control x1]"},
 		{part: "manage", node: nodeSpec{state: "manageable"}, code: diagnose.CodeNotAvailable, summary: "1 manageable, needs provide"},
 		{part: "zero", specs: map[string]string{"resources:VCPU": "", "resources:MEMORY_MB": "", "resources:DISK_GB": ""},
-			code: diagnose.CodeFlavorNotZeroed, summary: "the flavor does not zero the standard resources: Nova asks Placement for VCPU=4, MEMORY_MB=8192, DISK_GB=40"},
+			code: diagnose.CodeFlavorNotZeroed, summary: "the flavor does not zero the standard resources: Nova asks Placement for VCPU=1, MEMORY_MB=1024, DISK_GB=10"},
 	}
 	var free, reserved []nodes.Node
 	nodeOf := map[string]nodes.Node{}
