@@ -146,7 +146,7 @@ func Apply(ctx context.Context, client *gophercloud.ServiceClient, plans []*Plan
 					o.Error = "not attempted: failfast is set and another node failed"
 					continue
 				}
-				applyOne(ctx, client, o, opts)
+				applyOne(ctx, client, o)
 				if o.Failed() {
 					failed.Store(true)
 				}
@@ -176,7 +176,7 @@ func Apply(ctx context.Context, client *gophercloud.ServiceClient, plans []*Plan
 
 // applyOne makes one node's writes, in an order that leaves a usable node
 // behind if it stops half way: node, then its ports, then manage.
-func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome, opts Options) {
+func applyOne(ctx context.Context, client *gophercloud.ServiceClient, o *Outcome) {
 	p := o.Plan
 	switch p.Action {
 	case ActionDelete:

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,11 +79,24 @@ func enrPortsOf(t *testing.T, c *gophercloud.ServiceClient, uuid string) []strin
 // enrCleanup deletes the test's nodes (ports go with them) whatever the test did.
 func enrCleanup(t *testing.T, c *gophercloud.ServiceClient, prefix string) {
 	t.Cleanup(func() {
-		for _, n := range enrNodes(t, c, prefix) {
-			if err := nodes.Delete(context.Background(), c, n.UUID).ExtractErr(); err != nil {
-				t.Logf("cleanup: delete %s: %v", n.Name, err)
-			}
+		work := make(chan nodes.Node)
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := range work {
+					if err := nodes.Delete(context.Background(), c, n.UUID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+						t.Logf("cleanup: delete %s: %v", n.Name, err)
+					}
+				}
+			}()
 		}
+		for _, n := range enrNodes(t, c, prefix) {
+			work <- n
+		}
+		close(work)
+		wg.Wait()
 	})
 }
 
