@@ -29,6 +29,7 @@ collection: deps build
 	@cp galaxy.yml $(COLLECTION_DIR)/
 	@cp -r collection/. $(COLLECTION_DIR)/
 	@for m in $(MODULES); do cp $(BUILD)/bin/$$m $(COLLECTION_DIR)/plugins/modules/$$m; done
+	@mkdir -p $(COLLECTION_DIR)/tests/sanity && cp tests/sanity/ignore-2.14.txt $(COLLECTION_DIR)/tests/sanity/
 	@cd $(BUILD) && ansible-galaxy collection build --force collection/ansible_collections/metalkit/baremetal >/dev/null
 	@echo "built $(TARBALL)"
 

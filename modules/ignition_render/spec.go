@@ -14,7 +14,7 @@ var spec = &ansible.Spec{
 		"Ignition ignores Nova keypairs: SSH keys for the C(core) user must be in the config (C(users[].ssh_authorized_keys)).",
 		"A boot image rejects the other major Ignition version: OpenShift <= 4.5 needs 2.2.0; 4.6 3.1.0; 4.8-4.13 3.2.0; 4.14-4.16 3.4.0; 4.17+ 3.5.0.",
 	},
-	Author: []string{"metalkit engineers"},
+	Author: []string{"metalkit engineers (@metalkit)"},
 	Options: map[string]*ansible.Option{
 		"spec_version": {
 			Type:        ansible.TypeStr,
