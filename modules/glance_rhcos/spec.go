@@ -29,7 +29,7 @@ var spec = &ansible.Spec{
 		"Check mode reads only metadata (the image list, a HEAD of the URL) and uploads nothing.",
 		"O(wait) is ignored: the task always waits for the image to become active.",
 	},
-	Author: []string{"metalkit engineers"},
+	Author: []string{"metalkit engineers (@metalkit)"},
 	Options: withConnection(map[string]*ansible.Option{
 		"name": {Type: ansible.TypeStr, Required: true, Description: []string{"Name of the image in Glance."}},
 		"state": {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "absent"},
