@@ -10,6 +10,8 @@ GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 SERVICES ?= all
 export SERVICES_DIR ?= $(CURDIR)/$(BUILD)/services
 
+
+.PHONY: quality
 .PHONY: all deps build docs collection install test unit integration lint bench demo demo-clean sanity ansible-lint molecule services-up services-down clean
 
 all: build
@@ -67,7 +69,10 @@ deps:
 	@tests/deps.sh
 
 ## test: everything CI runs
-test: deps lint unit integration
+test: deps lint unit integration quality
+
+## quality: ansible-test sanity, ansible-lint, the molecule scenario
+quality: sanity ansible-lint molecule
 
 services-up:
 	@tests/services/up.sh $(SERVICES)
