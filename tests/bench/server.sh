@@ -24,6 +24,6 @@ echo "nova_bm_server, $n iteration(s), $(nproc) cores, load $(cut -d' ' -f1-3 /p
 printf '  %-44s %8s s\n' "module: boot to ACTIVE (process wall)" "$(metric module_boot_s)"
 printf '  %-44s %8s s\n' "  of which Nova POST -> ACTIVE" "$(metric post_to_active_s)"
 printf '  %-44s %8s s\n' "module: delete until node available" "$(metric module_delete_s)"
-printf '  %-44s %8s s  (%s nodes)\n' "module: state=diagnose" "$(metric module_diagnose_s)" "$(metric nodes_diagnosed)"
+printf '  %-44s %8s s  (%s nodes)\n' "module: state=diagnose" "$(metric module_diagnose_s)" "$(printf %.0f "$(metric nodes_diagnosed)")"
 printf '  %-44s %8s s\n' "openstack server create --wait" "$(metric cli_boot_s)"
 printf '  %-44s %8s s\n' "openstack server delete --wait" "$(metric cli_delete_s)"
