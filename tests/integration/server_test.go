@@ -655,8 +655,22 @@ func TestServerPreflightCreatesNothing(t *testing.T) {
       ignore_errors: true
 `, c.task, name, c.args)
 	}
+	// A wrong password: the failure says so and never shows it.
+	const password = "srv-PASSWORD-SENTINEL-4f1d"
+	fmt.Fprintf(&tasks, `
+    - name: bad password
+      metalkit.baremetal.nova_bm_server:
+        cloud: local
+        auth: {password: %s}
+        name: %s
+        image: %s
+        flavor: %s
+      ignore_errors: true
+`, password, name, image, flavor)
+	cases = append(cases, struct{ task, args, want string }{task: "bad password", want: "authentication at http://127.0.0.1:5000/v3"})
 	run := RunPlaybook(t, "- hosts: localhost\n  gather_facts: false\n  tasks:"+tasks.String(), b.env)
 	require.Equal(t, 0, run.ExitCode, "stderr: %s", run.Stderr)
+	AssertNoSecret(t, run, password)
 	for _, c := range cases {
 		res := run.Task(t, c.task)
 		assert.True(t, res.Failed(), c.task)
