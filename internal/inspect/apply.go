@@ -291,7 +291,14 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 			return e.requestError(r, step, err)
 		}
 		r.Steps = append(r.Steps, step)
-		r.seen(e.now(), FromIronic(updated))
+		after := FromIronic(updated)
+		r.seen(e.now(), after)
+		if after.Reservation != "" {
+			// The update's own lock, still held as Ironic answered: not another operation.
+			if _, err := e.poll(ctx, r, func(n Node) bool { return n.Reservation == "" }); err != nil {
+				return e.timeoutError(r, step, "lock released", err)
+			}
+		}
 		return nil
 
 	case ActPowerOff:

@@ -192,6 +192,18 @@ func TestApplyWaitsForALockedNode(t *testing.T) {
 	}
 }
 
+func TestApplyOwnUpdateLockIsNotALockWait(t *testing.T) {
+	f := fakeironic.New(t)
+	f.Add("insp-patch", StateManageable, fakeironic.PatchLock(100*time.Millisecond))
+	e := engine(f)
+	e.Retries = 0
+	r := e.Apply(context.Background(), observeAll(t, f, "insp-patch"), flavorTags)[0]
+	require.Equal(t, StatusChanged, r.Status, "err: %v", r.Err)
+	assert.Zero(t, r.LockWaits, "the update's own lock is waited for silently")
+	assert.Equal(t, StateAvailable, f.Node("insp-patch")["provision_state"])
+	assert.Zero(t, countCalls(f, "PUT states/provision insp-patch 409"), "provide was not sent while the update held the lock")
+}
+
 func timelineHas(r *NodeResult, text string) bool {
 	for _, e := range r.Timeline {
 		if strings.Contains(e.Event, text) {

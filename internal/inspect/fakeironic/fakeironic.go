@@ -62,6 +62,8 @@ type Node struct {
 	refuseInspect   string // inspect answers 400 with this message
 	// lockOnWrite locks the node for this long at its first write, unseen by the GET before it.
 	lockOnWrite time.Duration
+	// patchLock keeps the node locked this long after a PATCH, as Ironic's conductor may when it answers.
+	patchLock time.Duration
 	// busy intervals, for the concurrency bound.
 	firstCall, lastDone time.Time
 }
@@ -110,6 +112,9 @@ func RefuseInspect(msg string) Option { return func(n *Node) { n.refuseInspect =
 
 // LockOnWrite locks the node for d at its first write, unseen by the reads before it.
 func LockOnWrite(d time.Duration) Option { return func(n *Node) { n.lockOnWrite = d } }
+
+// PatchLock keeps the node locked for d after each PATCH, the lock showing in the PATCH's answer.
+func PatchLock(d time.Duration) Option { return func(n *Node) { n.patchLock = d } }
 
 // Maintenance puts the node in maintenance.
 func Maintenance(reason string) Option {
@@ -347,6 +352,10 @@ func (f *Server) serve(w http.ResponseWriter, req *http.Request) {
 		}
 		f.calls = append(f.calls, fmt.Sprintf("PATCH %s %s", name, strings.Join(paths, ",")))
 		n.lastDone = now
+		if n.patchLock > 0 {
+			n.lockedUntil = now.Add(n.patchLock)
+			n.body["reservation"] = "fake-conductor"
+		}
 		_ = json.NewEncoder(w).Encode(n.body)
 	default:
 		f.errorf(w, http.StatusNotFound, "no route %s %s", req.Method, req.URL.Path)
