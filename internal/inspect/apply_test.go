@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/metalkit/baremetal/internal/inspect/fakeironic"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -321,4 +324,69 @@ func TestObserve(t *testing.T) {
 		assert.Equal(t, "insp-a", obs.Nodes[0].Name)
 		assert.Equal(t, []string{`all_in_state "manageable": skipped 1 node(s) in maintenance: insp-maint`}, obs.Warnings)
 	})
+}
+
+func TestIntrospectionDataSources(t *testing.T) {
+	inspectorData := map[string]any{"inventory": map[string]any{"memory": map[string]any{"physical_mb": 16384.0}}, "root_disk": map[string]any{"name": "/dev/sda"}}
+	inspector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if req.URL.Path == "/v1/introspection/00000000-0000-4000-8000-000000000001/data" {
+			_ = json.NewEncoder(w).Encode(inspectorData)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error": {"message": "no data"}}`))
+	}))
+	t.Cleanup(inspector.Close)
+	inspectorClient := &gophercloud.ServiceClient{ProviderClient: &gophercloud.ProviderClient{HTTPClient: *http.DefaultClient},
+		Endpoint: inspector.URL + "/v1/", ResourceBase: inspector.URL + "/v1/"}
+
+	tests := []struct {
+		name         string
+		microversion string
+		inventory    bool
+		inspector    bool
+		want         map[string]any
+		inventoryGET bool
+	}{
+		{name: "Ironic inventory first", microversion: "1.82", inventory: true, inspector: true, inventoryGET: true,
+			want: map[string]any{"source": "ironic", "inventory": map[string]any{"cpu": "x"}, "plugin_data": nil}},
+		{name: "ironic-inspector when Ironic has none", microversion: "1.82", inspector: true, inventoryGET: true,
+			want: map[string]any{"source": "ironic-inspector", "data": inspectorData}},
+		{name: "old Ironic: inventory API not asked", microversion: "1.80", inventory: true, inspector: true,
+			want: map[string]any{"source": "ironic-inspector", "data": inspectorData}},
+		{name: "neither: absent", microversion: "1.82", inventoryGET: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fakeironic.New(t)
+			f.Add("insp-data", StateManageable)
+			if tt.inventory {
+				f.Inventory["insp-data"] = map[string]any{"inventory": map[string]any{"cpu": "x"}}
+			}
+			e := engine(f)
+			e.Client.Microversion = tt.microversion
+			if tt.inspector {
+				e.Inspector = inspectorClient
+			}
+			r := e.Apply(context.Background(), observeAll(t, f, "insp-data"), Desired{})[0]
+			require.Equal(t, StatusChanged, r.Status, r.Err)
+			if tt.want == nil {
+				assert.Nil(t, r.IntrospectionData)
+			} else {
+				assert.Equal(t, tt.want, jsonRoundTrip(t, r.IntrospectionData))
+			}
+			assert.Empty(t, r.Warnings)
+			assert.Equal(t, tt.inventoryGET, countCalls(f, "GET inventory insp-data") == 1)
+		})
+	}
+}
+
+func jsonRoundTrip(t *testing.T, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
 }
