@@ -164,9 +164,10 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 		add(CodeCustomCustom, true, "resource class "+n.ResourceClass+" becomes "+pc,
 			"resource_class %q is reported to Placement as %s (Nova always prefixes CUSTOM_), not %s: set resource_class %s", n.ResourceClass, pc, orDash(req.ResourceClass), strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_")))
 	case req.ResourceClass != "" && pc != req.ResourceClass:
-		add(CodeResourceClass, true, "resource class "+n.ResourceClass+" ("+pc+")",
+		add(CodeResourceClass, true, "of another resource class",
 			"resource_class %q is %s in Placement, the flavor asks for %s: set the node's resource_class to %s or use a flavor with resources:%s=1",
 			n.ResourceClass, pc, req.ResourceClass, suggestClass(req), pc)
+		r.Reasons[len(r.Reasons)-1].Have, r.Reasons[len(r.Reasons)-1].HaveSet = pc, true
 	}
 	thisServer := s.Server != nil && (n.InstanceUUID == s.Server.ID || (s.Server.Node != "" && s.Server.Node == n.UUID))
 	switch {

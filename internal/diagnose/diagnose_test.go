@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestDiagnoseNodeCauses(t *testing.T) {
 			summary: []string{"No valid host was found", "none of 1 node(s)", "1 in maintenance (srv-a)"}},
 		{name: "wrong resource class", code: CodeResourceClass,
 			mutate:  func(s *Snapshot) { s.Nodes[0].ResourceClass = "gold" },
-			summary: []string{"resource class gold (CUSTOM_GOLD)"}},
+			summary: []string{"no node is of class CUSTOM_BAREMETAL; 1 of another resource class [existing: CUSTOM_GOLD x1] (srv-a)"}},
 		{name: "CUSTOM_ prefix on the node: CUSTOM_CUSTOM_ trap", code: CodeCustomCustom,
 			mutate:  func(s *Snapshot) { s.Nodes[0].ResourceClass = "CUSTOM_BAREMETAL" },
 			summary: []string{"resource class CUSTOM_BAREMETAL becomes CUSTOM_CUSTOM_BAREMETAL"}},
@@ -285,7 +286,22 @@ func TestDiagnoseSummaryGroupsNodes(t *testing.T) {
 		}
 	}))
 	assert.Equal(t, "No valid host was found: none of 8 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1, capabilities:profile=baremetal): "+
-		"5 in maintenance (n1, n2, n3, +2 more); 3 not matching capabilities:profile=baremetal [existing: none x1, profile=compute x2] (c1, c2, c3)", d.Summary)
+		"5 in maintenance (n1, n2, n3, +2 more); 3 not matching capabilities:profile=baremetal [existing: profile=compute x2, none x1] (c1, c2, c3)", d.Summary)
+}
+
+// Nodes of other classes are counted per class, last, capped.
+func TestDiagnoseSummaryCountsOtherClasses(t *testing.T) {
+	d := Diagnose(snapshot(func(s *Snapshot) {
+		s.Placement = nil
+		s.HypervisorsListed = false
+		s.Nodes[0].Maintenance = true
+		for i, rc := range []string{"a", "b", "b", "c", "d", "e", "e", "e"} {
+			s.Nodes = append(s.Nodes, goodNode(fmt.Sprintf("%d%s", i, uuidB[1:]), fmt.Sprintf("o%d", i)))
+			s.Nodes[len(s.Nodes)-1].ResourceClass = rc
+		}
+	}))
+	assert.Equal(t, "No valid host was found: none of 9 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1, capabilities:profile=baremetal): "+
+		"1 in maintenance (srv-a); 8 of another resource class [existing: CUSTOM_E x3, CUSTOM_B x2, CUSTOM_A x1, CUSTOM_C x1, +1 more] (o0, o1, o2, +5 more)", d.Summary)
 }
 
 func TestDiagnoseOnDemand(t *testing.T) {

@@ -151,6 +151,9 @@ func schedulingSummary(d Diagnosis, s Snapshot, req Requirements) string {
 	groups := groupIneligible(d.Nodes)
 	switch eligible := len(d.EligibleNodes); {
 	case eligible == 0:
+		if req.ResourceClass != "" && !anyOfClass(d.Nodes, req.ResourceClass) {
+			groups = "no node is of class " + req.ResourceClass + "; " + groups
+		}
 		return fmt.Sprintf("none of %d node(s) can host %s: %s", total, wants, groups)
 	case d.Cause == CauseNoValidHost || d.Cause == CauseTimeout || d.Cause == CauseServerError:
 		msg := fmt.Sprintf("%d of %d node(s) look able to host %s now (%s): Nova's view may lag behind Ironic's (nova-compute refreshes every update_resources_interval), retry",
@@ -166,6 +169,15 @@ func schedulingSummary(d Diagnosis, s Snapshot, req Requirements) string {
 		}
 		return msg
 	}
+}
+
+func anyOfClass(nodes []NodeReport, class string) bool {
+	for _, n := range nodes {
+		if n.PlacementClass == class {
+			return true
+		}
+	}
+	return false
 }
 
 func describeWants(req Requirements) string {
@@ -214,16 +226,20 @@ func groupIneligible(nodes []NodeReport) string {
 		g, ok := byShort[r.Short]
 		if !ok {
 			g = &group{short: r.Short, order: len(byShort), have: map[string]int{},
-				otherClass: r.Code == CodeResourceClass || r.Code == CodeCustomCustom || r.Code == CodeNoResourceClass}
+				// The CUSTOM_CUSTOM_ trap is a near miss: it stays in front.
+				otherClass: r.Code == CodeResourceClass || r.Code == CodeNoResourceClass}
 			byShort[r.Short] = g
 		}
 		g.nodes = append(g.nodes, n.label())
-		if r.Code == CodeCapability {
+		switch r.Code {
+		case CodeCapability:
 			have := "none"
 			if r.HaveSet {
 				have = r.Key + "=" + r.Have
 			}
 			g.have[have]++
+		case CodeResourceClass:
+			g.have[r.Have]++
 		}
 	}
 	groups := make([]*group, 0, len(byShort))
@@ -244,15 +260,26 @@ func groupIneligible(nodes []NodeReport) string {
 	for _, g := range groups {
 		text := fmt.Sprintf("%d %s", len(g.nodes), g.short)
 		if len(g.have) > 0 {
-			var seen []string
-			for _, v := range sortedKeys(g.have) {
-				seen = append(seen, fmt.Sprintf("%s x%d", v, g.have[v]))
-			}
-			text += " [existing: " + strings.Join(seen, ", ") + "]"
+			text += " [existing: " + counted(g.have) + "]"
 		}
 		parts = append(parts, text+" ("+names(g.nodes)+")")
 	}
 	return strings.Join(parts, "; ")
+}
+
+// counted lists values with their counts, most frequent first, at most 4.
+func counted(have map[string]int) string {
+	values := sortedKeys(have)
+	sort.SliceStable(values, func(i, j int) bool { return have[values[i]] > have[values[j]] })
+	var seen []string
+	for i, v := range values {
+		if i == 4 {
+			seen = append(seen, fmt.Sprintf("+%d more", len(values)-i))
+			break
+		}
+		seen = append(seen, fmt.Sprintf("%s x%d", v, have[v]))
+	}
+	return strings.Join(seen, ", ")
 }
 
 func names(list []string) string {
