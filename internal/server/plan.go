@@ -113,7 +113,7 @@ func MakePlan(d Desired, o Observed) Plan {
 	default:
 		p.Warnings = append(p.Warnings, fmt.Sprintf("server %s exists with status %s; this module does not change its power state", s.Name, s.Status))
 	}
-	p.Mismatches = mismatches(s, o)
+	p.Mismatches = mismatches(s, d, o)
 	for _, m := range p.Mismatches {
 		p.Warnings = append(p.Warnings, m+": the server is left as it is; delete it (state: absent) to boot it again with the requested one")
 	}
@@ -141,8 +141,12 @@ func firstLine(s string) string {
 
 // mismatches compares an existing server's image and flavor with the
 // resolved request. Nova embeds the flavor (name, not ID) from microversion 2.47.
-func mismatches(s servers.Server, o Observed) []string {
+func mismatches(s servers.Server, d Desired, o Observed) []string {
 	var out []string
+	// Admins see the user data a server booted with (microversion 2.3+).
+	if d.UserData != nil && s.Userdata != nil && *s.Userdata != d.UserData.Encoded() {
+		out = append(out, fmt.Sprintf("user data mismatch: server %s booted with other user data (it only applies at first boot)", s.Name))
+	}
 	if o.Image != nil {
 		if id, _ := s.Image["id"].(string); id != "" && id != o.Image.ID {
 			out = append(out, fmt.Sprintf("image mismatch: server %s runs image %s, the task asks for %s (%s)", s.Name, id, o.Image.Name, o.Image.ID))

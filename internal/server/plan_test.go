@@ -66,6 +66,23 @@ func TestMakePlan(t *testing.T) {
 				o.Servers = []servers.Server{s}
 			},
 			mismatches: []string{"flavor mismatch: server node-1 has flavor fl-9, the task asks for baremetal (fl-1)"}},
+		{name: "other user data is reported (admins see it)",
+			desired: func(d *Desired) { d.UserData = &UserData{Content: []byte("new")} },
+			observed: func(o *Observed) {
+				s := existing("ACTIVE")
+				old := "b2xk" // "old"
+				s.Userdata = &old
+				o.Servers = []servers.Server{s}
+			},
+			mismatches: []string{"user data mismatch: server node-1 booted with other user data (it only applies at first boot)"}},
+		{name: "same user data: nothing to report",
+			desired: func(d *Desired) { d.UserData = &UserData{Content: []byte("old")} },
+			observed: func(o *Observed) {
+				s := existing("ACTIVE")
+				old := "b2xk"
+				s.Userdata = &old
+				o.Servers = []servers.Server{s}
+			}},
 		{name: "metadata that differs is updated",
 			desired:  func(d *Desired) { d.Metadata = map[string]string{"role": "worker"} },
 			observed: func(o *Observed) { o.Servers = []servers.Server{existing("ACTIVE")} },

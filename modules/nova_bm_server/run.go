@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
 	"github.com/metalkit/baremetal/internal/diagnose"
@@ -55,7 +57,12 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 		values["user_data"] = d.UserData.Report()
 	}
 	if len(plan.Existing) == 1 {
-		values["server"] = plain(server.View(&plan.Existing[0], nil))
+		// Read-only, so check mode shows it too: where the server runs.
+		var node *nodes.Node
+		if c.Baremetal != nil && plan.Existing[0].Status != "ERROR" {
+			node, _ = server.NodeOf(ctx, c, &plan.Existing[0])
+		}
+		values["server"] = plain(server.View(&plan.Existing[0], node))
 	}
 	if plan.Failure != "" {
 		if len(plan.Existing) == 1 && plan.Existing[0].Status == "ERROR" {

@@ -65,6 +65,10 @@ func TestBootCheckDiffIdempotenceAndDelete(t *testing.T) {
 	assert.Contains(t, res["msg"], "server ocp-1 created: ACTIVE on node "+fakecloud.GoodNode)
 	assert.NotContains(t, text(res), "SENTINEL", "user data never shows (no_log)")
 
+	checkAgain := ansibletest.RunWithArgs(t, spec, with(boot, "_ansible_check_mode", true), run)
+	assert.Equal(t, false, checkAgain["changed"], checkAgain["msg"])
+	assert.Equal(t, fakecloud.GoodNode, checkAgain["server"].(map[string]any)["node"].(map[string]any)["name"], "check mode shows the node too")
+
 	again := ansibletest.RunWithArgs(t, spec, boot, run)
 	assert.Equal(t, false, again["changed"], again["msg"])
 	assert.Equal(t, "server ocp-1 unchanged: ACTIVE on node "+fakecloud.GoodNode, again["msg"])
