@@ -165,7 +165,7 @@ var returns = map[string]*ansible.ReturnValue{
 		Returned:    "always", Type: "list", Elements: "str", Sample: []any{"create"},
 	},
 	"mismatches": {
-		Description: []string{"Differences between the existing server and the request that the module reports but does not fix (image, flavor)."},
+		Description: []string{"Differences between the existing server and the request that the module reports but does not fix (image, flavor, and the user data where Nova shows it: admins)."},
 		Returned:    "always", Type: "list", Elements: "str",
 	},
 	"timings": {
