@@ -8,7 +8,8 @@
 #   CLI:  `openstack server create --wait` and `openstack server delete --wait`, once.
 # The Go benchmark doing it is BenchmarkServerBootDelete (tests/integration/server_test.go);
 # the pure diagnosis (1000 nodes) is BenchmarkDiagnose1000Nodes, run by `make bench` with the other Go benchmarks.
-# Usage: tests/bench/server.sh [ITERATIONS]   (default 3)
+# Usage: tests/bench/server.sh [ITERATIONS]   (default 3; SERVER_BENCH_NODES=100 more nodes, in
+#        enroll, of the same class for the diagnosis to read)
 # Needs: make collection, tests/services/up.sh all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +17,7 @@ n=${1:-${SERVER_BENCH_N:-3}}
 ls build/metalkit-baremetal-*.tar.gz >/dev/null 2>&1 || { echo "no collection tarball: make collection" >&2; exit 1; }
 [ -x build/bin/nova_bm_server ] || { echo "build/bin/nova_bm_server missing: make build" >&2; exit 1; }
 curl -sf -o /dev/null http://127.0.0.1:8774/ || { echo "Nova is not up on 127.0.0.1:8774: tests/services/up.sh all" >&2; exit 1; }
+export SERVER_BENCH_NODES=${SERVER_BENCH_NODES:-100}
 out=$(go test -tags integration -run '^$' -bench BenchmarkServerBootDelete -benchtime "${n}x" -timeout 40m ./tests/integration/ 2>&1) || {
   echo "$out" | tail -40; exit 1; }
 line=$(echo "$out" | grep '^BenchmarkServerBootDelete')

@@ -21,7 +21,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -717,6 +719,24 @@ func BenchmarkServerBootDelete(bb *testing.B) {
 	image, _ := b.imageNamed("bench")
 	name := b.name("bench")
 	b.cleanupServer(name)
+	// SERVER_BENCH_NODES more nodes of the same class, left in enroll, for
+	// the diagnosis to read (Ironic, Nova, Placement) at some scale.
+	if extra, _ := strconv.Atoi(os.Getenv("SERVER_BENCH_NODES")); extra > 0 {
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, 8)
+		for i := 0; i < extra; i++ {
+			wg.Add(1)
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				n, err := nodes.Create(b.ctx, b.bm, nodes.CreateOpts{Name: b.name(fmt.Sprintf("bench-%03d", i)), Driver: "fake-hardware", ResourceClass: rc}).Extract()
+				if err == nil {
+					bb.Cleanup(func() { _ = nodes.Delete(context.Background(), b.bm, n.UUID).ExtractErr() })
+				}
+			}()
+		}
+		wg.Wait()
+	}
 	b.waitPlacement([]nodes.Node{node}, nil)
 	ud := filepath.Join(bb.TempDir(), "user-data.ign")
 	require.NoError(bb, os.WriteFile(ud, []byte(`{"ignition":{"version":"3.4.0"}}`), 0o600))
@@ -763,11 +783,19 @@ func BenchmarkServerBootDelete(bb *testing.B) {
 	bb.ReportMetric(time.Since(start).Seconds(), "cli_delete_s")
 }
 
+// cli runs the openstack CLI; like an operator, it tries again (up to
+// three times) when Nova answers 500 on its busy sqlite database.
 func cli(tb testing.TB, env []string, args ...string) string {
 	tb.Helper()
-	cmd := exec.Command("openstack", append([]string{"--os-cloud", "local"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	require.NoError(tb, err, "openstack %v: %s", args, out)
-	return string(out)
+	for attempt := 1; ; attempt++ {
+		cmd := exec.Command("openstack", append([]string{"--os-cloud", "local"}, args...)...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil && attempt < 3 && strings.Contains(string(out), "HTTP 500") {
+			tb.Logf("openstack %v: HTTP 500, again", args)
+			continue
+		}
+		require.NoError(tb, err, "openstack %v: %s", args, out)
+		return string(out)
+	}
 }
