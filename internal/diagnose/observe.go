@@ -191,11 +191,12 @@ func readPlacement(ctx context.Context, client *gophercloud.ServiceClient, ironi
 	if err != nil {
 		return nil, err
 	}
-	// Inventories and usages only matter for the nodes of the flavor's
-	// class: the others are ruled out already, and a cloud may have hundreds.
+	// Inventories and usages (two reads per node) only tell something new
+	// for nodes of the flavor's class that Ironic shows as free: for the
+	// others Ironic already says why, and a cloud may have hundreds.
 	detail := map[string]bool{}
 	for _, n := range ironic {
-		if req.ResourceClass != "" && PlacementClass(n.ResourceClass) == req.ResourceClass {
+		if req.ResourceClass != "" && PlacementClass(n.ResourceClass) == req.ResourceClass && looksFree(n) {
 			detail[n.UUID] = true
 		}
 	}
@@ -254,6 +255,14 @@ func readPlacement(ctx context.Context, client *gophercloud.ServiceClient, ironi
 		}
 	}
 	return p, nil
+}
+
+// looksFree tells whether Ironic shows a node as usable by Nova (the
+// ironic driver's own test: available, not in maintenance, power state
+// known, no instance).
+func looksFree(n Node) bool {
+	return !n.Maintenance && (n.ProvisionState == "available" || n.ProvisionState == "") &&
+		n.PowerState != "" && n.PowerState != "error" && n.InstanceUUID == ""
 }
 
 // allocationCandidates asks Placement which providers can satisfy query

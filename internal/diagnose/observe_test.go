@@ -51,9 +51,10 @@ func TestObserveRecordedCloud(t *testing.T) {
 	assert.Contains(t, nodes["insp-38ca51-scale-034"].Reasons[1].Message, "last_error: The inspecting state can't be resumed")
 	assert.Equal(t, CodeNoResourceClass, first("insp-38ca51-scale-099"))
 	assert.Equal(t, CodeResourceClass, first("enr-bulk-034"))
-	// Placement reads were made only for the flavor's class.
+	// Placement detail was read only for the flavor's class, and only where Ironic shows the node free.
 	assert.NotNil(t, nodes["insp-38ca51-scale-001"].Inventory)
-	assert.Nil(t, nodes["enr-bulk-034"].Inventory)
+	assert.Nil(t, nodes["insp-38ca51-scale-036"].Inventory, "manageable")
+	assert.Nil(t, nodes["enr-bulk-034"].Inventory, "another class")
 	assert.Equal(t, `3 of 9 node(s) can host flavor "insp-scale" (CUSTOM_INSP_SCALE=1, capabilities:profile=baremetal): `+
 		`insp-38ca51-scale-001, insp-38ca51-scale-002, insp-38ca51-scale-003; the others: 1 power state unknown (insp-38ca51-scale-033); `+
 		`1 manageable, needs provide (insp-38ca51-scale-036); 2 of another resource class [existing: CUSTOM_BAREMETAL x2] (enr-bulk-034, enr-bulk-047); `+
@@ -68,8 +69,10 @@ func TestObserveRecordedCloudForTheBaremetalFlavor(t *testing.T) {
 	server := &Server{ID: "s1", Name: "ocp-1", Status: "ERROR", Fault: &Fault{Code: 500, Message: "No valid host was found. There are not enough hosts available."}}
 	d := Diagnose(Observe(context.Background(), src, flavor, server, Request{}))
 	nodes := byName(d)
-	// The two baremetal-class nodes are manageable with an unknown power state; Placement reserves them.
-	assert.Equal(t, []string{CodeNotAvailable, CodePowerState, CodeTooSmall, CodeInventoryReserved}, codes(nodes["enr-bulk-034"]))
+	// The two baremetal-class nodes are manageable with an unknown power
+	// state: Ironic says why, Placement's detail is not read for them.
+	assert.Equal(t, []string{CodeNotAvailable, CodePowerState, CodeTooSmall}, codes(nodes["enr-bulk-034"]))
+	assert.Nil(t, nodes["enr-bulk-034"].Inventory)
 	assert.Contains(t, d.Summary, "No valid host was found: none of 9 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1): 2 manageable, needs provide (enr-bulk-034, enr-bulk-047)")
 }
 
