@@ -44,6 +44,8 @@ type PlacementView struct {
 	Checked         bool     `json:"checked"`
 	CandidatesQuery string   `json:"candidates_query,omitempty"`
 	Candidates      []string `json:"candidates,omitempty"`
+	// UnknownClasses are classes the flavor asks for that Placement never heard of.
+	UnknownClasses []string `json:"unknown_classes,omitempty"`
 }
 
 // NodeReport is one Ironic node as the doctor saw it, with its reasons.
@@ -101,6 +103,7 @@ func Diagnose(s Snapshot) Diagnosis {
 	if s.Placement != nil {
 		d.Placement.Checked = true
 		d.Placement.CandidatesQuery = s.Placement.CandidatesQuery
+		d.Placement.UnknownClasses = s.Placement.UnknownClasses
 		for uuid, ok := range s.Placement.Candidates {
 			if ok {
 				d.Placement.Candidates = append(d.Placement.Candidates, uuid)
@@ -229,10 +232,10 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 				"Nova has no hypervisor for this node yet: nova-compute adds nodes at its next resource update (update_resources_interval) and its host must be mapped to a cell (nova-manage cell_v2 discover_hosts)")
 		case strings.EqualFold(h.State, "down"):
 			add(CodeComputeDown, true, "nova-compute down",
-				"the nova-compute service that manages it (%s) is down", orDash(h.Host))
+				"the nova-compute service that manages it is down (openstack compute service list)")
 		case strings.EqualFold(h.Status, "disabled"):
 			add(CodeComputeDisabled, true, "nova-compute disabled",
-				"the nova-compute service that manages it (%s) is disabled: openstack compute service set --enable %s nova-compute", orDash(h.Host), orDash(h.Host))
+				"the nova-compute service that manages it is disabled: openstack compute service set --enable <host> nova-compute")
 		}
 	}
 	if p := s.Placement; p != nil {

@@ -91,3 +91,19 @@ func TestObserveSaysWhatItCouldNotRead(t *testing.T) {
 	assert.Equal(t, snap.Notes, d.Notes)
 	assert.Len(t, d.EligibleNodes, 3, "judged on Ironic alone")
 }
+
+// A flavor asking for a class Placement never heard of: Placement answers
+// 400, which is the diagnosis, not a failure to read.
+func TestObserveUnknownClass(t *testing.T) {
+	c := fakecloud.New(t, recorded)
+	src := Sources{Compute: c.Client("compute"), Baremetal: c.Client("baremetal"), Placement: c.Client("placement")}
+	flavor := inspScale()
+	flavor.ExtraSpecs = map[string]string{"resources:CUSTOM_GOLD": "1", "resources:VCPU": "0", "resources:MEMORY_MB": "0", "resources:DISK_GB": "0"}
+	snap := Observe(context.Background(), src, flavor, nil, Request{})
+	require.Empty(t, snap.Notes)
+	require.NotNil(t, snap.Placement)
+	assert.Equal(t, []string{"CUSTOM_GOLD"}, snap.Placement.UnknownClasses)
+	d := Diagnose(snap)
+	assert.Contains(t, d.Summary, "none of 9 node(s) can host flavor \"insp-scale\" (CUSTOM_GOLD=1): no node is of class CUSTOM_GOLD (Placement has never seen it); ")
+	assert.Contains(t, d.Summary, "[existing: CUSTOM_INSP_SCALE x5, CUSTOM_BAREMETAL x2]")
+}

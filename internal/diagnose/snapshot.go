@@ -96,6 +96,9 @@ type Placement struct {
 	Candidates map[string]bool
 	// CandidatesQuery is the query sent, for the report.
 	CandidatesQuery string
+	// UnknownClasses are resource classes the flavor asks for that Placement
+	// has never heard of (no node of that class was ever reported by Nova).
+	UnknownClasses []string
 }
 
 // ResourceProvider is one Placement resource provider with its inventory.

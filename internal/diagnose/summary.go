@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -152,7 +153,11 @@ func schedulingSummary(d Diagnosis, s Snapshot, req Requirements) string {
 	switch eligible := len(d.EligibleNodes); {
 	case eligible == 0:
 		if req.ResourceClass != "" && !anyOfClass(d.Nodes, req.ResourceClass) {
-			groups = "no node is of class " + req.ResourceClass + "; " + groups
+			never := ""
+			if slices.Contains(d.Placement.UnknownClasses, req.ResourceClass) {
+				never = " (Placement has never seen it)"
+			}
+			groups = "no node is of class " + req.ResourceClass + never + "; " + groups
 		}
 		return fmt.Sprintf("none of %d node(s) can host %s: %s", total, wants, groups)
 	case d.Cause == CauseNoValidHost || d.Cause == CauseTimeout || d.Cause == CauseServerError:

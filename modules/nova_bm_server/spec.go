@@ -189,7 +189,7 @@ var returns = map[string]*ansible.ReturnValue{
 			"nodes": {Description: []string{
 				"Every Ironic node: C(uuid), C(name), C(provision_state), C(power_state), C(maintenance), C(instance_uuid), C(resource_class), C(placement_resource_class), C(capabilities), C(traits), C(last_error), C(hypervisor) (known to Nova), C(resource_provider) (Placement inventories and usages), C(allocation_candidate), C(eligible), and C(reasons) (each C(code), C(message), C(blocking)).",
 			}, Returned: "always", Type: "list", Elements: "dict"},
-			"placement": {Description: []string{"Whether Placement was read, the allocation-candidates query and the candidates."}, Returned: "always", Type: "dict"},
+			"placement": {Description: []string{"Whether Placement was read, the allocation-candidates query, the candidates, and the classes Placement has never heard of."}, Returned: "always", Type: "dict"},
 			"notes":     {Description: []string{"What could not be checked, and why."}, Returned: "when something could not be read", Type: "list", Elements: "str"},
 		},
 	},

@@ -476,7 +476,7 @@ func TestServerDiagnosisNamesEachCauseOnRealNova(t *testing.T) {
 	cases := []diagCase{
 		{part: "maint", node: nodeSpec{maintenance: true}, code: diagnose.CodeMaintenance, summary: "1 in maintenance"},
 		{part: "rclass", node: nodeSpec{resourceClass: rc("gold")}, code: diagnose.CodeResourceClass,
-			summary: "no node is of class " + diagnose.PlacementClass(rc("rclass")) + "; "},
+			summary: "no node is of class " + diagnose.PlacementClass(rc("rclass"))},
 		{part: "custom", node: nodeSpec{resourceClass: "CUSTOM_" + strings.ToUpper(rc("custom"))}, code: diagnose.CodeCustomCustom,
 			summary: "becomes CUSTOM_CUSTOM_" + strings.ToUpper(rc("custom"))},
 		{part: "caps", node: nodeSpec{capabilities: "profile:control,boot_option:local"}, specs: map[string]string{"capabilities:profile": "compute"},

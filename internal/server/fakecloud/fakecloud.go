@@ -335,6 +335,17 @@ func (c *Cloud) embeddedFlavor(ref string) map[string]any {
 	return map[string]any{}
 }
 
+func (c *Cloud) knownClass(class string) bool {
+	for _, inv := range c.Inventories {
+		if m, ok := inv.(map[string]any)["inventories"].(map[string]any); ok {
+			if _, ok := m[class]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Land puts a server on a node as Nova and Ironic would show it.
 func (c *Cloud) Land(s map[string]any, node string) {
 	for _, n := range c.Nodes {
@@ -384,6 +395,12 @@ func (c *Cloud) placement(w http.ResponseWriter, parts []string, q url.Values) {
 		res := q.Get("resources")
 		if ac, ok := c.Candidates[res]; ok {
 			reply(w, 200, ac)
+			return
+		}
+		class, _, _ := strings.Cut(res, ":")
+		if !c.knownClass(class) {
+			reply(w, 400, map[string]any{"errors": []any{map[string]any{"status": 400, "title": "Bad Request",
+				"detail": "The server could not comply with the request since it is either malformed or otherwise incorrect.\n\n Invalid resource class in resources parameter: No such resource class " + class + ".  "}}})
 			return
 		}
 		reply(w, 200, map[string]any{"allocation_requests": []any{}, "provider_summaries": map[string]any{}})
