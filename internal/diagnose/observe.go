@@ -136,7 +136,7 @@ func FlavorFrom(ctx context.Context, client *gophercloud.ServiceClient, f *flavo
 func ServerFrom(s *servers.Server) *Server {
 	out := &Server{ID: s.ID, Name: s.Name, Status: s.Status, Node: s.HypervisorHostname}
 	if s.Fault.Message != "" || s.Fault.Code != 0 {
-		out.Fault = &Fault{Code: s.Fault.Code, Message: openstack.Scrub(s.Fault.Message), Details: openstack.Scrub(s.Fault.Details)}
+		out.Fault = &Fault{Code: s.Fault.Code, Message: openstack.Scrub(s.Fault.Message), Details: openstack.Scrub(tail(s.Fault.Details, 2000))}
 	}
 	return out
 }
@@ -144,6 +144,18 @@ func ServerFrom(s *servers.Server) *Server {
 // listHypervisors reads Nova's short hypervisor list (id, hostname, state,
 // status): the detailed one gophercloud reads took seconds for a few dozen
 // Ironic nodes on the test stack, this one a fraction of that.
+// tail keeps the end of a long text (a traceback ends with its exception).
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := len(s) - n
+	for cut < len(s) && s[cut]&0xC0 == 0x80 {
+		cut++ // not inside a UTF-8 sequence
+	}
+	return "..." + s[cut:]
+}
+
 func listHypervisors(ctx context.Context, client *gophercloud.ServiceClient) ([]Hypervisor, error) {
 	var out []Hypervisor
 	next := client.ServiceURL("os-hypervisors")
