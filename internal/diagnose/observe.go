@@ -141,9 +141,6 @@ func ServerFrom(s *servers.Server) *Server {
 	return out
 }
 
-// listHypervisors reads Nova's short hypervisor list (id, hostname, state,
-// status): the detailed one gophercloud reads took seconds for a few dozen
-// Ironic nodes on the test stack, this one a fraction of that.
 // tail keeps the end of a long text (a traceback ends with its exception).
 func tail(s string, n int) string {
 	if len(s) <= n {
@@ -156,6 +153,9 @@ func tail(s string, n int) string {
 	return "..." + s[cut:]
 }
 
+// listHypervisors reads Nova's short hypervisor list (id, hostname, state,
+// status): the detailed one gophercloud reads took seconds for a few dozen
+// Ironic nodes on the test stack, this one a fraction of that.
 func listHypervisors(ctx context.Context, client *gophercloud.ServiceClient) ([]Hypervisor, error) {
 	var out []Hypervisor
 	next := client.ServiceURL("os-hypervisors")
