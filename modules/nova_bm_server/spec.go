@@ -31,7 +31,7 @@ var spec = &ansible.Spec{
 		"Reading Nova's hypervisors and Placement needs the admin role; without it the diagnosis says what it could not check.",
 		"Check mode resolves everything (the pre-flight runs) and writes nothing.",
 	},
-	Author: []string{"metalkit engineers"},
+	Author: []string{"metalkit engineers (@metalkit)"},
 	Options: withConnection(map[string]*ansible.Option{
 		"name": {Type: ansible.TypeStr, Required: true, Description: []string{"Name of the server; it identifies the server between runs."}},
 		"state": {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "absent", "diagnose"},
