@@ -161,6 +161,12 @@ func NewPlan(observed Node, d Desired, inspectedThisRun bool) (Plan, error) {
 				return finish(observed, steps, n)
 			}
 		default:
+			// A deployed node that was inspected and tagged as asked has
+			// nothing left to do: a re-run of the whole flow after
+			// nova_bm_server must be unchanged, not failed.
+			if n.ProvisionState == StateActive && !needsInspection() && len(propertyChanges(n, d)) == 0 {
+				return finish(observed, steps, n)
+			}
 			reason := fmt.Sprintf("provision state %q: only enroll, manageable, available, inspect failed and clean failed nodes are inspected", n.ProvisionState)
 			if n.InstanceUUID != "" {
 				reason += fmt.Sprintf(" (it hosts instance %s)", n.InstanceUUID)
