@@ -267,6 +267,7 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 			return &StepError{Node: label, Action: step.Action, State: final.ProvisionState, Want: step.To,
 				LastError: openstack.Scrub(final.LastError)}
 		}
+		r.event(e.now(), final.ProvisionState, "%s done", step.Action)
 		return nil
 
 	case ActUpdate:
@@ -317,6 +318,7 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 			return &StepError{Node: label, Action: step.Action, State: final.PowerState, Want: PowerOff,
 				LastError: openstack.Scrub(final.LastError)}
 		}
+		r.event(e.now(), final.ProvisionState, "%s done", step.Action)
 		return nil
 	}
 	return fmt.Errorf("step %s: not a step Apply carries out", step.Action)

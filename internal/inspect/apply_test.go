@@ -66,6 +66,7 @@ func TestApplyEnrollToAvailableThenUnchanged(t *testing.T) {
 		assert.Nil(t, r.IntrospectionData, "%s: the fake exposes no inventory: absent, no error", name)
 		assert.Empty(t, r.Warnings, name)
 	}
+	assert.True(t, timelineHas(byName(results)["insp-enroll"], "inspect done"), "timeline: %v", byName(results)["insp-enroll"].Timeline)
 	assert.Equal(t, []Action{ActManage, ActInspect, ActUpdate, ActProvide, ActPowerOff}, stepActions(byName(results)["insp-enroll"]))
 	assert.Equal(t, []Action{ActManage, ActInspect, ActUpdate, ActProvide, ActPowerOff}, stepActions(byName(results)["insp-available"]))
 	assert.Equal(t, []Action{ActInspect, ActUpdate, ActProvide, ActPowerOff}, stepActions(byName(results)["insp-manageable"]))
