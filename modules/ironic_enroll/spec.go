@@ -32,7 +32,7 @@ var spec = &ansible.Spec{
 		"C(fake-hardware) nodes keep power state C(None) after enrollment; powering nodes off is left to introspection or the server module.",
 		"With O(state=absent) a node is found by name (by MAC only when it has no name) and deleted with its ports; Ironic refuses to delete a node that is deployed or in transition.",
 	},
-	Author: []string{"metalkit engineers"},
+	Author: []string{"metalkit engineers (@metalkit)"},
 	Options: func() map[string]*ansible.Option {
 		opts := cloudopts.Options(defaultTimeout)
 		opts["wait"].Description = []string{"Wait until every node moved to O(initial_state=manageable) has passed BMC validation, and report the nodes that failed it with Ironic's C(last_error)."}

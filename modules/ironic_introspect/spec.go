@@ -29,7 +29,7 @@ var spec = &ansible.Spec{
 		"Introspection data is returned where the deployment stores it: Ironic's inventory API (Ironic 2023.1 and later, microversion 1.81) or ironic-inspector. It is absent, without error, where neither holds data (for example the C(fake) inspect interface).",
 		"O(timeout) bounds each attempt of each node, not the whole task: nodes are worked on O(concurrency) at a time.",
 	},
-	Author: []string{"metalkit engineers"},
+	Author: []string{"metalkit engineers (@metalkit)"},
 	Options: withCloudOptions(map[string]*ansible.Option{
 		"nodes": {
 			Type: ansible.TypeList, Elements: ansible.TypeStr,
