@@ -228,7 +228,7 @@ func TestParseBadInputs(t *testing.T) {
 		{"empty password", []any{with("pm_password", "")}, []string{"pm_password must not be empty"}},
 		{"IPMI password over 20 bytes", []any{with("pm_password", sentinel+"-and-more")}, []string{"pm_password is longer than 20 bytes"}},
 		{"pm_addr with a scheme for ipmi", []any{with("pm_addr", "https://127.0.0.1")}, []string{"must be a host name or IP address for pm_type ipmi"}},
-		{"bad capabilities", []any{with("capabilities", "profile")}, []string{`capabilities: "profile" is not key:value`}},
+		{"bad capabilities", []any{with("capabilities", "profile")}, []string{`capabilities: capability "profile" is not key:value`}},
 		{"profile disagrees with capabilities", []any{func() map[string]any { n := ok(); n["capabilities"], n["profile"] = "profile:a", "b"; return n }()}, []string{`profile "b" and capabilities profile:a disagree`}},
 		{"resources idiom malformed", []any{with("resources", "BAREMETAL:2")}, []string{"resources must be one CUSTOM_<CLASS>:1 entry"}},
 		{"resource class with spaces", []any{with("resource_class", "bare metal")}, []string{`resource_class "bare metal" may only hold`}},

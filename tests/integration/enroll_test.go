@@ -438,7 +438,7 @@ func TestEnrollBadInputs(t *testing.T) {
 		{"password YAML boolean", `[{name: enr-bad-1, pm_type: ipmi, pm_addr: 127.0.0.1, pm_password: yes, mac: ["52:54:00:e4:00:01"]}]`, []string{"nodes[0] (enr-bad-1)", "pm_password: got a boolean", "quote the password"}},
 		{"IPMI password over 20 bytes", `[` + node(`, pm_password: "`+enrSentinel+`-too-long-for-ipmi"`) + `]`, []string{"nodes[0] (enr-bad-1)", "pm_password is longer than 20 bytes"}},
 		{"resources idiom malformed", `[` + other(`, resources: "BAREMETAL:2"`) + `]`, []string{"nodes[0] (enr-bad-2)", "resources must be one CUSTOM_<CLASS>:1 entry"}},
-		{"capabilities malformed", `[` + other(`, capabilities: "profile"`) + `]`, []string{"nodes[0] (enr-bad-2)", `capabilities: "profile" is not key:value`}},
+		{"capabilities malformed", `[` + other(`, capabilities: "profile"`) + `]`, []string{"nodes[0] (enr-bad-2)", `capabilities: capability "profile" is not key:value`}},
 		{"port without address", `[` + other(`, ports: [{physical_network: ctlplane}]`) + `]`, []string{"nodes[0] (enr-bad-2)", "ports[0].address is required"}},
 		{"name looks like a UUID", `[` + other(`, name: 0b0e3e5a-1c2d-4e5f-8a9b-0c1d2e3f4a5b`) + `]`, []string{"nodes[0]", "looks like a UUID"}},
 		{"one valid node and one invalid", `[` + other("") + `, ` + node(`, disk: -1`) + `]`, []string{"1 of 2 node definitions are invalid, nothing was changed", "nodes[1] (enr-bad-1)", "disk must be a size in GiB"}},

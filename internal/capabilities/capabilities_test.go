@@ -1,4 +1,4 @@
-package inspect
+package capabilities
 
 import (
 	"encoding/json"
@@ -31,7 +31,7 @@ func TestParseCapabilities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseCapabilities(tt.in)
+			got, err := Parse(tt.in)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -44,9 +44,9 @@ func TestParseCapabilities(t *testing.T) {
 }
 
 func TestCapabilitiesMergeKeepsWhatInspectionFound(t *testing.T) {
-	found, err := ParseCapabilities("boot_mode:uefi,cpu_vt:true,profile:compute")
+	found, err := Parse("boot_mode:uefi,cpu_vt:true,profile:compute")
 	require.NoError(t, err)
-	want, err := ParseCapabilities("profile:baremetal,boot_option:local")
+	want, err := Parse("profile:baremetal,boot_option:local")
 	require.NoError(t, err)
 
 	assert.False(t, found.Covers(want))
