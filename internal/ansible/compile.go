@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -55,7 +57,7 @@ func rulesOf(me, rt, roo [][]string, ri []RequiredIf, rb map[string][]string) cR
 }
 
 func compileOptions(opts map[string]*Option, rules cRules, path string) (*cOptions, error) {
-	c := &cOptions{names: sortedKeys(opts), opts: make(map[string]*cOption, len(opts)), rules: rules}
+	c := &cOptions{names: slices.Sorted(maps.Keys(opts)), opts: make(map[string]*cOption, len(opts)), rules: rules}
 	known := map[string]bool{}
 	for _, name := range c.names {
 		o := opts[name]

@@ -3,7 +3,9 @@ package ansible
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -100,7 +102,7 @@ func legacyMarkup(s string) string { return semanticMarkup.ReplaceAllString(s, "
 
 func docOptions(opts map[string]*Option, path string) (map[string]any, error) {
 	out := map[string]any{}
-	for _, name := range sortedKeys(opts) {
+	for _, name := range slices.Sorted(maps.Keys(opts)) {
 		o := opts[name]
 		if len(o.Description) == 0 {
 			return nil, fmt.Errorf("docs: option %s%s has no description", path, name)
@@ -149,7 +151,7 @@ func docOptions(opts map[string]*Option, path string) (map[string]any, error) {
 
 func docReturn(rets map[string]*ReturnValue, path string) (map[string]any, error) {
 	out := map[string]any{}
-	for _, name := range sortedKeys(rets) {
+	for _, name := range slices.Sorted(maps.Keys(rets)) {
 		r := rets[name]
 		if r == nil || len(r.Description) == 0 {
 			return nil, fmt.Errorf("docs: return value %s%s has no description", path, name)

@@ -1,6 +1,8 @@
 package ansible
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,7 +111,7 @@ func TestDocsYAMLIncomplete(t *testing.T) {
 }
 
 func keys(m map[string]any) []string {
-	return sortedKeys(m)
+	return slices.Sorted(maps.Keys(m))
 }
 
 func TestArgumentSpec(t *testing.T) {

@@ -2,7 +2,9 @@ package ansible
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -55,7 +57,7 @@ func appendPyJSON(b []byte, v any, spaced bool) []byte {
 		return append(b, ']')
 	case map[string]any:
 		b = append(b, '{')
-		for i, k := range sortedKeys(t) {
+		for i, k := range slices.Sorted(maps.Keys(t)) {
 			if i > 0 {
 				b = appendSep(b, ',', spaced)
 			}

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -135,7 +136,7 @@ func writeRepr(b *strings.Builder, v any) {
 	case map[string]any:
 		// Python keeps insertion order; a Go map has none, so keys are sorted.
 		b.WriteByte('{')
-		for i, k := range sortedKeys(t) {
+		for i, k := range slices.Sorted(maps.Keys(t)) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -323,13 +324,4 @@ func pyIsSpace(r rune) bool {
 // pyStrip is Python's str.strip() with no arguments.
 func pyStrip(s string) string {
 	return strings.TrimFunc(s, pyIsSpace)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,9 @@ package ansible
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -171,12 +173,12 @@ func (v *validation) collectUnsupported(c *cOptions, params map[string]any, alia
 			continue
 		}
 		full := strings.Join(append(append([]string(nil), ctx...), k), ".")
-		v.unsupported[full] = supportedNames{params: c.names, aliases: sortedKeys(aliases)}
+		v.unsupported[full] = supportedNames{params: c.names, aliases: slices.Sorted(maps.Keys(aliases))}
 	}
 }
 
 func (v *validation) unsupportedMessage() string {
-	names := sortedKeys(v.unsupported)
+	names := slices.Sorted(maps.Keys(v.unsupported))
 	// Ansible lists what was legal where the last name of a set iteration
 	// was found; with one context (the usual case) that is unambiguous.
 	sup := v.unsupported[names[len(names)-1]]
@@ -393,7 +395,7 @@ func (v *validation) additionalChecks(r cRules, params map[string]any, ctx []str
 			break
 		}
 	}
-	for _, key := range sortedKeys(r.requiredBy) {
+	for _, key := range slices.Sorted(maps.Keys(r.requiredBy)) {
 		if params[key] == nil { // absent or null: required_by treats both as unset
 			continue
 		}

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,11 +122,11 @@ func capabilityMisses(req Requirements, caps map[string]string) []Reason {
 		}
 		out = append(out, Reason{Code: CodeCapability, Blocking: true, Message: msg, Key: key, Wanted: spec, Have: value, HaveSet: present})
 	}
-	for _, key := range sortedKeys(req.Capabilities) {
+	for _, key := range slices.Sorted(maps.Keys(req.Capabilities)) {
 		check(key, req.Capabilities[key], "capabilities:"+key)
 	}
 	// Nova's capability filter also applies unscoped specs a node has a value for.
-	for _, key := range sortedKeys(req.Unscoped) {
+	for _, key := range slices.Sorted(maps.Keys(req.Unscoped)) {
 		if _, ok := caps[key]; ok {
 			if _, scoped := req.Capabilities[key]; !scoped {
 				check(key, req.Unscoped[key], key)

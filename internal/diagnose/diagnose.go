@@ -2,6 +2,8 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -307,7 +309,7 @@ func inventoryNames(inv map[string]Inventory) string {
 	if len(inv) == 0 {
 		return "nothing"
 	}
-	return strings.Join(sortedKeys(inv), ", ")
+	return strings.Join(slices.Sorted(maps.Keys(inv)), ", ")
 }
 
 // stateHint says what to do about a provision state, and a short group label.

@@ -2,7 +2,9 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,7 +67,7 @@ func ReadFlavor(f Flavor) Requirements {
 		req.Resources[DiskGB] = disk
 	}
 	var grouped []string
-	for _, key := range sortedKeys(f.ExtraSpecs) {
+	for _, key := range slices.Sorted(maps.Keys(f.ExtraSpecs)) {
 		val := strings.TrimSpace(f.ExtraSpecs[key])
 		switch {
 		case strings.HasPrefix(key, "resources:"):
@@ -163,13 +165,4 @@ func PlacementClass(resourceClass string) string {
 		}
 		return '_'
 	}, resourceClass)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

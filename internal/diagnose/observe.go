@@ -3,8 +3,10 @@ package diagnose
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -189,7 +191,7 @@ func listHypervisors(ctx context.Context, client *gophercloud.ServiceClient) ([]
 // for the flavor's unnumbered group.
 func CandidatesQuery(req Requirements) string {
 	var res []string
-	for _, rc := range sortedKeys(req.Resources) {
+	for _, rc := range slices.Sorted(maps.Keys(req.Resources)) {
 		res = append(res, fmt.Sprintf("%s:%d", rc, req.Resources[rc]))
 	}
 	q := url.Values{}
@@ -292,7 +294,7 @@ func readPlacement(ctx context.Context, client *gophercloud.ServiceClient, ironi
 // unknownClasses picks the flavor's classes Placement named as unknown.
 func unknownClasses(msg string, req Requirements) []string {
 	var out []string
-	for _, rc := range sortedKeys(req.Resources) {
+	for _, rc := range slices.Sorted(maps.Keys(req.Resources)) {
 		if strings.Contains(msg, "No such resource class "+rc+".") || strings.Contains(msg, "No such resource class "+rc+" ") {
 			out = append(out, rc)
 		}

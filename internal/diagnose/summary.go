@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -187,10 +188,10 @@ func anyOfClass(nodes []NodeReport, class string) bool {
 
 func describeWants(req Requirements) string {
 	var parts []string
-	for _, rc := range sortedKeys(req.Resources) {
+	for _, rc := range slices.Sorted(maps.Keys(req.Resources)) {
 		parts = append(parts, fmt.Sprintf("%s=%d", rc, req.Resources[rc]))
 	}
-	for _, k := range sortedKeys(req.Capabilities) {
+	for _, k := range slices.Sorted(maps.Keys(req.Capabilities)) {
 		parts = append(parts, fmt.Sprintf("capabilities:%s=%s", k, req.Capabilities[k]))
 	}
 	for _, t := range req.RequiredTraits {
@@ -274,7 +275,7 @@ func groupIneligible(nodes []NodeReport) string {
 
 // counted lists values with their counts, most frequent first, at most 4.
 func counted(have map[string]int) string {
-	values := sortedKeys(have)
+	values := slices.Sorted(maps.Keys(have))
 	sort.SliceStable(values, func(i, j int) bool { return have[values[i]] > have[values[j]] })
 	var seen []string
 	for i, v := range values {

@@ -2,8 +2,10 @@ package enroll
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -141,7 +143,7 @@ func Parse(items []any, forDelete bool) (*Input, error) {
 	in.Warnings = append(in.Warnings, classicWarnings(in.Nodes)...)
 	if len(ignored) > 0 {
 		var parts []string
-		for _, f := range sortedKeys(ignored) {
+		for _, f := range slices.Sorted(maps.Keys(ignored)) {
 			parts = append(parts, fmt.Sprintf("%s (%d nodes)", f, ignored[f]))
 		}
 		in.Warnings = append(in.Warnings, "ignored on fake-hardware/manual-management nodes, which have no BMC: "+strings.Join(parts, ", "))
@@ -167,7 +169,7 @@ func classicWarnings(nodes []*Node) []string {
 		}
 	}
 	var out []string
-	for _, name := range sortedKeys(byName) {
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		labels := byName[name]
 		who := strings.Join(labels, ", ")
 		if len(labels) > 3 {
@@ -393,7 +395,7 @@ func (p *nodeParser) parse(index int, item any) *Node {
 		if !isMap {
 			p.problem("properties must be a dict")
 		}
-		for _, k := range sortedKeys(props) {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
 			switch k {
 			case "capabilities":
 				p.capabilities(n, "properties.capabilities", props[k])
@@ -478,7 +480,7 @@ func (p *nodeParser) parse(index int, item any) *Node {
 			n.Fields[k] = v
 		}
 	}
-	for _, k := range sortedKeys(raw) {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if seen[k] {
 			continue
 		}
@@ -544,7 +546,7 @@ func (p *nodeParser) port(i int, v any) (Port, bool) {
 		return Port{}, false
 	}
 	ok := true
-	for _, k := range sortedKeys(d) {
+	for _, k := range slices.Sorted(maps.Keys(d)) {
 		if !portKeys[k] {
 			p.problem("%s: unknown field %s (a port takes address, physical_network, local_link_connection, pxe_enabled)", field, k)
 			ok = false
@@ -780,13 +782,4 @@ func typeName(v any) string {
 		return "a number"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

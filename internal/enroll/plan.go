@@ -2,6 +2,8 @@ package enroll
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -283,7 +285,7 @@ func planUpdate(p *Plan, obs *Observed, opts Options) {
 	}
 
 	// driver_info, key by key; credentials per update_password.
-	for _, k := range sortedKeys(n.DriverInfo) {
+	for _, k := range slices.Sorted(maps.Keys(n.DriverInfo)) {
 		want := n.DriverInfo[k]
 		have, set := ex.DriverInfo[k]
 		path := "/driver_info/" + pointerEscape(k)
@@ -303,7 +305,7 @@ func planUpdate(p *Plan, obs *Observed, opts Options) {
 	}
 
 	// properties, key by key; inspected hardware facts are kept.
-	for _, k := range sortedKeys(n.Properties) {
+	for _, k := range slices.Sorted(maps.Keys(n.Properties)) {
 		want := n.Properties[k]
 		have, set := ex.Properties[k]
 		path := "/properties/" + pointerEscape(k)
@@ -341,7 +343,7 @@ func planUpdate(p *Plan, obs *Observed, opts Options) {
 		add("replace", "/resource_class", DefaultResourceClass, false)
 	}
 
-	for _, k := range sortedKeys(n.Fields) {
+	for _, k := range slices.Sorted(maps.Keys(n.Fields)) {
 		want := str(n.Fields[k])
 		have := str(ex.Fields[k])
 		if k == "conductor_group" {

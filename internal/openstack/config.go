@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -119,7 +120,7 @@ func baseConfig(o Options) (config, string, error) {
 		}
 		c, ok := clouds[name].(map[string]any)
 		if !ok {
-			return nil, "", fmt.Errorf("cloud %q not found in %s (clouds: %s)", name, path, strings.Join(sortedKeys(clouds), ", "))
+			return nil, "", fmt.Errorf("cloud %q not found in %s (clouds: %s)", name, path, strings.Join(slices.Sorted(maps.Keys(clouds)), ", "))
 		}
 		return c, fmt.Sprintf("cloud %q of %s", name, path), nil
 	}
@@ -600,13 +601,4 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("not a boolean: %q", s)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -171,14 +170,4 @@ func AssertNoSecret(t *testing.T, run *PlaybookRun, sentinels ...string) {
 			t.Errorf("secret sentinel %q leaked into ansible-playbook output: ...%s...", s, out[lo:hi])
 		}
 	}
-}
-
-// sortedKeys is a small helper for readable failure messages.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
