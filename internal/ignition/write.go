@@ -19,22 +19,14 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) (changed bool, 
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		path = resolved
 	}
-	switch st, err := os.Stat(path); {
-	case err == nil && st.IsDir():
-		return false, fmt.Errorf("%s is a directory", path)
-	case err == nil && st.Mode().IsRegular() && st.Size() == int64(len(data)):
-		old, err := os.ReadFile(path)
-		if err != nil {
-			return false, err
-		}
-		if bytes.Equal(old, data) {
-			if st.Mode().Perm() == mode {
-				return false, nil
-			}
-			return true, os.Chmod(path, mode)
-		}
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
+	sameContent, sameMode, err := current(path, data, mode)
+	switch {
+	case err != nil:
 		return false, err
+	case sameContent && sameMode:
+		return false, nil
+	case sameContent:
+		return true, os.Chmod(path, mode)
 	}
 
 	dir, base := filepath.Split(path)
@@ -72,4 +64,34 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) (changed bool, 
 		_ = d.Close()
 	}
 	return true, nil
+}
+
+// NeedsWrite tells check mode whether WriteFileAtomic would change path.
+func NeedsWrite(path string, data []byte, mode os.FileMode) (bool, error) {
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
+	sameContent, sameMode, err := current(path, data, mode.Perm())
+	return !(sameContent && sameMode), err
+}
+
+// current compares what path holds now with data and mode; a missing file
+// is neither. A directory at path is an error.
+func current(path string, data []byte, mode os.FileMode) (sameContent, sameMode bool, err error) {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, false, nil
+	case err != nil:
+		return false, false, err
+	case st.IsDir():
+		return false, false, fmt.Errorf("%s is a directory", path)
+	case !st.Mode().IsRegular() || st.Size() != int64(len(data)):
+		return false, false, nil
+	}
+	old, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(old, data) {
+		return false, false, err
+	}
+	return true, st.Mode().Perm() == mode, nil
 }

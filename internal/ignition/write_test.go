@@ -85,3 +85,28 @@ func TestWriteFileAtomicFollowsSymlinkAndRejectsDir(t *testing.T) {
 	_, err = WriteFileAtomic(filepath.Join(dir, "missing-dir", "a.ign"), []byte("x"), 0o600)
 	assert.Error(t, err)
 }
+
+func TestNeedsWriteAgreesWithWriteFileAtomic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.ign")
+	data := []byte(`{"ignition":{"version":"3.4.0"}}`)
+
+	need, err := NeedsWrite(path, data, 0o600)
+	require.NoError(t, err)
+	assert.True(t, need, "missing file")
+
+	_, err = WriteFileAtomic(path, data, 0o600)
+	require.NoError(t, err)
+	need, err = NeedsWrite(path, data, 0o600)
+	require.NoError(t, err)
+	assert.False(t, need, "same content and mode")
+
+	need, err = NeedsWrite(path, data, 0o644)
+	require.NoError(t, err)
+	assert.True(t, need, "mode differs")
+	need, err = NeedsWrite(path, []byte(`{}`), 0o600)
+	require.NoError(t, err)
+	assert.True(t, need, "content differs")
+
+	_, err = NeedsWrite(filepath.Dir(path), data, 0o600)
+	assert.ErrorContains(t, err, "is a directory")
+}

@@ -44,7 +44,9 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	res.Values["dest"] = dest
 	before, _ := os.ReadFile(dest) // absent file: empty before
 	if m.CheckMode {
-		res.Changed = fileDiffers(dest, rendered.JSON, os.FileMode(mode))
+		if res.Changed, err = ignition.NeedsWrite(dest, rendered.JSON, os.FileMode(mode)); err != nil {
+			return nil, fmt.Errorf("dest: %w", err)
+		}
 	} else {
 		res.Changed, err = ignition.WriteFileAtomic(dest, rendered.JSON, os.FileMode(mode))
 		if err != nil {
@@ -134,16 +136,6 @@ func dicts(l []any) []map[string]any {
 		}
 	}
 	return out
-}
-
-// fileDiffers tells check mode whether WriteFileAtomic would change dest.
-func fileDiffers(path string, data []byte, mode os.FileMode) bool {
-	st, err := os.Stat(path)
-	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != mode.Perm() {
-		return true
-	}
-	old, err := os.ReadFile(path)
-	return err != nil || string(old) != string(data)
 }
 
 // expandHome expands a leading ~/ in CA certificate paths, as type path would;
