@@ -113,35 +113,6 @@ func withCloudOptions(own map[string]*ansible.Option) map[string]*ansible.Option
 	return all
 }
 
-const examples = `
-- name: Manage, introspect and provide the new nodes (TripleO's node introspect --provide)
-  metalkit.baremetal.ironic_introspect:
-    cloud: undercloud
-    nodes: [blade-ocp-node-1, blade-ocp-node-2, blade-ocp-node-3]
-    provide: true
-    capabilities: profile:baremetal,boot_option:local
-    resource_class: baremetal
-  register: introspected
-
-- name: Every node still in enroll, 20 at a time, stopping at the first failure
-  metalkit.baremetal.ironic_introspect:
-    all_in_state: enroll
-    concurrency: 20
-    retries: 1
-    failfast: true
-
-- name: Re-inspect after a hardware change, keeping the nodes manageable
-  metalkit.baremetal.ironic_introspect:
-    nodes: [blade-ocp-node-2]
-    force: true
-    timeout: 3600
-
-- name: Show which nodes failed and why
-  ansible.builtin.debug:
-    msg: "{{ item.name }}: {{ item.last_error }}"
-  loop: "{{ introspected.failed_nodes | default([]) }}"
-`
-
 var nodeContains = map[string]*ansible.ReturnValue{
 	"name":                   {Description: []string{"Node name."}, Type: "str", Returned: "always"},
 	"uuid":                   {Description: []string{"Node UUID."}, Type: "str", Returned: "always"},
