@@ -82,6 +82,13 @@ filesystem_store_datadir = $D/staging/
 [os_glance_tasks_store]
 filesystem_store_datadir = $D/tasks/
 
+[import_filtering_opts]
+# web-download (interoperable import) from the tests' loopback mirrors, and
+# only from them: Glance refuses loopback sources unless the host is allowed,
+# and ports other than 80/443 unless the port list is emptied.
+allowed_hosts = [127.0.0.1]
+allowed_ports = []
+
 [paste_deploy]
 config_file = $D/glance-api-paste.ini
 flavor = $FLAVOR
