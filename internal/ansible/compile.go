@@ -76,6 +76,13 @@ func compileOptions(opts map[string]*Option, rules cRules, path string) (*cOptio
 		if o.Options != nil && o.Type != TypeDict && !(o.Type == TypeList && o.Elements == TypeDict) {
 			return nil, fmt.Errorf("internal error: option %s has sub-options but is not a dict or a list of dicts", full)
 		}
+		if o.NoLogKey != nil {
+			switch o.Type {
+			case TypeDict, TypeList, TypeRaw, TypeJSON:
+			default:
+				return nil, fmt.Errorf("internal error: option %s has NoLogKey but its values hold no dicts (type %s)", full, typeName(o.Type))
+			}
+		}
 		if o.Required && o.Default != nil {
 			// Ansible's own wording (_handle_aliases).
 			return nil, fmt.Errorf("internal error: required and default are mutually exclusive for %s", name)

@@ -12,6 +12,23 @@
 // documentation, and run gets a *Module with validated Params and returns a
 // *Result or an error (a *Failure to carry extra result keys).
 //
+// Option.NoLogKey has no Ansible counterpart. A free-form dict option (or a
+// list of them) has no sub-options to mark no_log, yet may carry secrets
+// (ironic_enroll's nodes: instackenv entries with pm_password and arbitrary
+// driver_info keys). NoLogKey is a predicate on dict keys, called with the
+// key as written (case-sensitive unless the predicate folds case): wherever
+// the option's value holds a dict, at any depth, the value of each accepted
+// key is a no_log value. The values are registered where Ansible collects
+// no_log values (_list_no_log_values, before any check can fail), both as
+// given and in the form the type check will produce (a dict written as
+// "k=v" or JSON text), and again after coercion; they are then scrubbed by
+// the same remove_values pass as every other no_log value: in invocation
+// and the whole result, on every failure path and on success, and wherever
+// the same text appears (another option's value, a message). As for no_log,
+// a value that is a dict or list is a secret whole, numbers count by their
+// text, and falsy values (0, "") and booleans are no secrets. It is not
+// part of ArgumentSpec (the oracle's Python never sees it) nor of the docs.
+//
 // Validation is a port of ansible-core 2.14's ArgumentSpecValidator and
 // _validate_sub_spec: the same steps in the same order, the same coercions
 // (Python's str(), int(), float(), bool and dict parsing, path expansion),
@@ -44,4 +61,6 @@
 //     (rejected / taken as text here). Integers beyond int64 are kept as
 //     json.Number.
 //   - Deprecated aliases and removed_in_version options are not supported.
+//   - Option.NoLogKey (above) masks values inside free-form dicts; ansible-core
+//     can only mark whole options or declared sub-options no_log.
 package ansible

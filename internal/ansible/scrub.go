@@ -47,6 +47,29 @@ func (s *secrets) addValue(v any) {
 	}
 }
 
+// addKeyed records, anywhere inside v, the value of every dict key that
+// match accepts, as a no_log option's value is recorded: whole (every string
+// and number inside it) and only when truthy (Ansible skips a no_log value
+// of 0 or ""). Other values are searched further.
+func (s *secrets) addKeyed(match func(string) bool, v any) {
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			s.addKeyed(match, e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			if match(k) {
+				if pyTruthy(e) {
+					s.addValue(e)
+				}
+				continue
+			}
+			s.addKeyed(match, e)
+		}
+	}
+}
+
 // list returns the secrets longest first, so that a secret containing
 // another is masked whole (Ansible iterates a set: any order is its order).
 func (s *secrets) list() []string {

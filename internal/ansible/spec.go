@@ -24,6 +24,13 @@ type Option struct {
 	Aliases  []string
 	Choices  []any
 	NoLog    bool
+	// NoLogKey marks secrets inside a free-form dict option, or a list of
+	// them, that has no sub-options to put no_log on: wherever the option's
+	// value holds a dict (at any depth), the value of each key NoLogKey
+	// returns true for is a no_log value, registered before any check can
+	// fail. Keys are passed as written (case-sensitive); the function
+	// decides. Not an Ansible argument_spec field: see the package doc.
+	NoLogKey func(key string) bool `json:"-"`
 	// EnvFallback names environment variables tried in order when the option is absent.
 	EnvFallback []string
 

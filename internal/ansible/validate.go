@@ -136,6 +136,7 @@ func (v *validation) listNoLog(c *cOptions, params map[string]any) (firstErr str
 		if o.NoLog && pyTruthy(params[name]) {
 			v.secrets.addValue(params[name])
 		}
+		v.listNoLogKeys(o, params[name])
 		if o.sub == nil || params[name] == nil {
 			continue
 		}
@@ -161,6 +162,31 @@ func (v *validation) listNoLog(c *cOptions, params map[string]any) (firstErr str
 		}
 	}
 	return firstErr
+}
+
+// listNoLogKeys registers the values of o.NoLogKey's keys inside val, in
+// the form given and in the form type checking will turn it into (a dict
+// given as "k=v" or JSON text, list items given as text), so that no later
+// step, the type check included, fails with one of them unregistered.
+func (v *validation) listNoLogKeys(o *cOption, val any) {
+	if o.NoLogKey == nil || val == nil {
+		return
+	}
+	v.secrets.addKeyed(o.NoLogKey, val)
+	conv, err := checkType(o.Type, val)
+	if err != nil {
+		return
+	}
+	items, isList := conv.([]any)
+	if !isList || o.Elements == "" {
+		v.secrets.addKeyed(o.NoLogKey, conv)
+		return
+	}
+	for _, item := range items {
+		if e, err := checkType(o.Elements, item); err == nil {
+			v.secrets.addKeyed(o.NoLogKey, e)
+		}
+	}
 }
 
 // collectUnsupported is _get_unsupported_parameters with store_supported.
@@ -495,6 +521,7 @@ func (v *validation) addCoercedSecrets(c *cOptions, params map[string]any) {
 		if o.NoLog && pyTruthy(params[name]) {
 			v.secrets.addValue(params[name])
 		}
+		v.listNoLogKeys(o, params[name])
 		if o.sub == nil {
 			continue
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -133,33 +132,36 @@ func TestNodesFileSecretsScrubbed(t *testing.T) {
 	assert.NotContains(t, text(res), sentinel)
 }
 
-// TestGuardScrubsNodesBeforeRun: a bad value of another option fails in
-// argument validation, before run() registers the nodes' passwords; the
-// invocation echoes the nodes, and the guard must mask them.
-func TestGuardScrubsNodesBeforeRun(t *testing.T) {
-	raw, _ := json.Marshal(map[string]any{"nodes": nodes(), "concurrency": "many", "cloud": "x"})
+// TestSpecMasksNodesSecretsBeforeRun: a bad value of another option fails
+// in argument validation, before run() registers the nodes' passwords; the
+// invocation echoes the nodes, and the spec (NoLogKey on nodes) must have
+// made their credentials no_log values already. The run function fails the
+// test if reached.
+func TestSpecMasksNodesSecretsBeforeRun(t *testing.T) {
+	ns := nodes()
+	ns[0].(map[string]any)["ipmi_bogus_password"] = sentinel + "-2"
+	ns[1].(map[string]any)["pm_password"] = 778123 // a number: masked by its text
+	raw, _ := json.Marshal(map[string]any{"nodes": ns, "concurrency": "many", "cloud": "x"})
 	path := filepath.Join(t.TempDir(), "args")
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
 	var out bytes.Buffer
-	code := ansible.Execute(spec, path, &out, run)
+	code := ansible.Execute(spec, path, &out, func(*ansible.Module) (*ansible.Result, error) {
+		t.Fatal("run reached: validation should have failed")
+		return nil, nil
+	})
 	assert.Equal(t, 1, code)
-	require.Contains(t, out.String(), sentinel, "without the guard the password would leak: the test proves the need")
-	guarded := guardCredentials(out.Bytes(), credentialsInArgs(path))
-	assert.NotContains(t, string(guarded), sentinel)
+	assert.NotContains(t, out.String(), sentinel)
+	assert.NotContains(t, out.String(), "778123")
 	var res map[string]any
-	require.NoError(t, json.Unmarshal(guarded, &res))
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
 	assert.Equal(t, true, res["failed"])
 	assert.Contains(t, res["msg"], "concurrency")
-	assert.Equal(t, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER",
-		res["invocation"].(map[string]any)["module_args"].(map[string]any)["nodes"].([]any)[0].(map[string]any)["pm_password"])
-}
-
-func TestGuardMasksInsideStringsAndNumbers(t *testing.T) {
-	in := []byte(`{"a": "x-secret123-y", "b": ["secret123"], "c": 123456, "d": {"e": "fine"}}`)
-	out := guardCredentials(in, []string{"secret123", "123456"})
-	assert.JSONEq(t, `{"a": "x-********-y", "b": ["VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"], "c": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "d": {"e": "fine"}}`, string(out))
-	assert.Equal(t, string(in), string(guardCredentials(in, nil)), "nothing to guard: output untouched")
-	assert.True(t, strings.Contains(string(guardCredentials([]byte("not json"), []string{"x"})), `"failed": true`))
+	echoed := res["invocation"].(map[string]any)["module_args"].(map[string]any)["nodes"].([]any)
+	n0, n1 := echoed[0].(map[string]any), echoed[1].(map[string]any)
+	assert.Equal(t, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", n0["pm_password"])
+	assert.Equal(t, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", n0["ipmi_bogus_password"])
+	assert.Equal(t, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", n1["pm_password"])
+	assert.Equal(t, "admin", n0["pm_user"], "only credentials are masked")
 }
 
 func TestConcurrencyMustBePositive(t *testing.T) {

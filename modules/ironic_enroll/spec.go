@@ -5,6 +5,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/enroll"
 )
 
 // defaultTimeout is the task's budget in seconds: BMC validation of
@@ -39,6 +40,9 @@ var spec = &ansible.Spec{
 		maps.Copy(opts, map[string]*ansible.Option{
 			"nodes": {
 				Type: ansible.TypeList, Elements: ansible.TypeDict,
+				// Free-form dicts: pm_password and the driver_info
+				// credentials are no_log from the start of validation.
+				NoLogKey: enroll.IsSecretKey,
 				Description: []string{
 					"Node definitions in the instackenv format (the items of its C(nodes) list); see the notes for the fields.",
 					"Mutually exclusive with O(nodes_file).",
