@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -217,6 +219,113 @@ func TestRetryTransientFailures(t *testing.T) {
 	}
 }
 
+// novaFault is what Nova answers when its (sqlite) database is busy.
+const novaFault = `{"computeFault": {"code": 500, "message": "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n<class 'sqlalchemy.exc.OperationalError'>"}}`
+
+// novaFaultMessage is how Describe tells it (whitespace folded).
+const novaFaultMessage = "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible. <class 'sqlalchemy.exc.OperationalError'>"
+
+// A 500 is retried for idempotent methods only, fewer times than the
+// policy allows, and a permanent one reaches the caller as it did before
+// (the service's message, HTTP 500), plus the attempts.
+func TestRetryServerErrors(t *testing.T) {
+	const id = "0000000a-aaaa-4bbb-8ccc-000000000000"
+	tests := []struct {
+		name      string
+		method    string
+		answers   []int // the first answers' statuses
+		then      int   // the status of every later answer (0: success)
+		policy    RetryPolicy
+		wantCalls int
+		wantCode  int    // 0: success
+		wantText  string // the Describe text
+		exhausted bool
+	}{
+		{"GET 500, 500, 200", "GET", []int{500, 500}, 0, fastRetry, 3, 0, "", false},
+		{"PUT 500 then 200", "PUT", []int{500}, 0, fastRetry, 2, 0, "", false},
+		{"POST 500 is not retried", "POST", nil, 500, fastRetry, 1, 500, "server s: " + novaFaultMessage + " (HTTP 500)", false},
+		{"permanent 500: the same error after the cap", "GET", nil, 500, fastRetry, serverErrorAttempts, 500,
+			"server s: " + novaFaultMessage + " (HTTP 500, after 5 attempts)", true},
+		{"a smaller policy bounds 500s too", "GET", nil, 500, RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}, 3, 500,
+			"server s: " + novaFaultMessage + " (HTTP 500, after 3 attempts)", true},
+		// The first DELETE went through before Nova failed: the retry finds
+		// nothing, and the caller sees the 404 it takes as "already gone".
+		{"DELETE 500 then 404", "DELETE", []int{500}, 404, fastRetry, 2, 404, "server s: Instance " + id + " could not be found. (HTTP 404)", false},
+		{"DELETE 500 then 204", "DELETE", []int{500}, 0, fastRetry, 2, 0, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			f.requireToken = false
+			var calls atomic.Int32
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasPrefix(r.URL.Path, "/compute/v2.1/servers") {
+					return false
+				}
+				drain(r)
+				n := int(calls.Add(1))
+				status := tt.then
+				if n <= len(tt.answers) {
+					status = tt.answers[n-1]
+				}
+				switch status {
+				case 500:
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(500)
+					_, _ = io.WriteString(w, novaFault)
+				case 404:
+					writeJSON(w, 404, map[string]any{"itemNotFound": map[string]any{"code": 404, "message": "Instance " + id + " could not be found."}})
+				default:
+					switch r.Method {
+					case "DELETE":
+						w.WriteHeader(204)
+					case "POST":
+						writeJSON(w, 202, map[string]any{"server": map[string]any{"id": id}})
+					default:
+						writeJSON(w, 200, map[string]any{"server": map[string]any{"id": id, "name": "s", "status": "ACTIVE"}})
+					}
+				}
+				return true
+			}
+			c, err := Connect(context.Background(), Options{CloudConfig: map[string]any{"auth_type": "none",
+				"auth": map[string]any{"endpoint": f.url("/baremetal")}, "compute_endpoint_override": f.url("/compute/v2.1")}, Retry: tt.policy})
+			require.NoError(t, err)
+			nova, err := c.Compute(context.Background())
+			require.NoError(t, err)
+			ctx := context.Background()
+			switch tt.method {
+			case "GET":
+				_, err = servers.Get(ctx, nova, id).Extract()
+			case "PUT":
+				_, err = servers.Update(ctx, nova, id, servers.UpdateOpts{Name: "s"}).Extract()
+			case "POST":
+				_, err = servers.Create(ctx, nova, servers.CreateOpts{Name: "s", FlavorRef: "f", ImageRef: "i"}, nil).Extract()
+			case "DELETE":
+				err = servers.Delete(ctx, nova, id).ExtractErr()
+			}
+			assert.Equal(t, tt.wantCalls, int(calls.Load()), "requests sent")
+			if tt.wantCode == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.True(t, gophercloud.ResponseCodeIs(err, tt.wantCode), "the status reaches the caller: %v", err)
+			d := Describe(err, "server s")
+			assert.Equal(t, tt.wantText, d.Error())
+			var ae *APIError
+			require.ErrorAs(t, d, &ae)
+			assert.Equal(t, tt.wantCode, ae.StatusCode)
+			var ex *RetriesExhaustedError
+			assert.Equal(t, tt.exhausted, errors.As(d, &ex))
+			if tt.exhausted {
+				assert.Equal(t, "attempt limit reached", ex.Reason)
+				assert.Equal(t, novaFaultMessage, ae.Message, "the service's message, as without retries")
+			}
+		})
+	}
+}
+
 // The context deadline bounds the retries, whatever the attempt limit.
 func TestRetryStopsAtDeadline(t *testing.T) {
 	isolate(t)
@@ -410,7 +519,14 @@ func TestTransientClassification(t *testing.T) {
 		{"409 MAC exists", "POST", code(409, `{"error_message": "{\"faultstring\": \"A port with MAC address 52:54:00:00:00:01 already exists.\"}"}`), false},
 		{"409 associated", "DELETE", code(409, `{"error_message": "{\"faultstring\": \"Node n is associated with instance i.\"}"}`), false},
 		{"503", "POST", code(503, ""), true},
-		{"500", "GET", code(500, ""), false},
+		{"500 GET", "GET", code(500, ""), true},
+		{"500 HEAD", "HEAD", code(500, ""), true},
+		{"500 PUT", "PUT", code(500, ""), true},
+		{"500 DELETE", "DELETE", code(500, ""), true},
+		{"500 OPTIONS", "OPTIONS", code(500, ""), true},
+		{"500 POST", "POST", code(500, ""), false},
+		{"500 PATCH", "PATCH", code(500, ""), false},
+		{"501", "GET", code(501, ""), false},
 		{"504 GET", "GET", code(504, ""), true},
 		{"plain error", "GET", errors.New("boom"), false},
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"syscall"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -106,7 +104,9 @@ func deleteAll(ctx context.Context, c Clients, d Desired, list []servers.Server,
 			node, _ = NodeOf(ctx, c, &s)
 		}
 		start := time.Now()
-		err := retryServerErrors(ctx, func() error { return servers.Delete(ctx, c.Compute, s.ID).ExtractErr() })
+		// The connection retries a 500 (Nova on a busy database); when the
+		// first try did delete, the retry answers 404: gone either way.
+		err := servers.Delete(ctx, c.Compute, s.ID).ExtractErr()
 		if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 			return openstack.Describe(err, "delete of server "+s.Name+" ("+s.ID+")")
 		}
@@ -280,26 +280,21 @@ func embeddedFlavor(m map[string]any) (diagnose.Flavor, bool) {
 
 // poll calls cond until done, an error, or ctx's end: every 0.25 s rising
 // to 2 s during the first two minutes (a fake-hardware deploy takes
-// seconds), then every 10 s (a real one takes many minutes). A few
-// consecutive server errors (a 5xx, a dropped connection) are waited out:
-// an hour of polling should not fail on one hiccup.
+// seconds), then every 10 s (a real one takes many minutes). Transient
+// failures of one read (a 500 from a busy Nova, a dropped connection) are
+// retried by the connection layer: an error here is final.
 func poll(ctx context.Context, cond func(ctx context.Context) (bool, error)) error {
 	start := time.Now()
 	interval := 250 * time.Millisecond
-	hiccups := 0
 	for {
 		done, err := cond(ctx)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return fmt.Errorf("timed out: %w", ctx.Err())
-		case err != nil && transient(err) && hiccups < maxHiccups:
-			hiccups++
 		case err != nil:
 			return err
 		case done:
 			return nil
-		default:
-			hiccups = 0
 		}
 		select {
 		case <-ctx.Done():
@@ -311,38 +306,6 @@ func poll(ctx context.Context, cond func(ctx context.Context) (bool, error)) err
 			limit = 10 * time.Second
 		}
 		interval = min(interval*5/4, limit)
-	}
-}
-
-// maxHiccups is how many transient errors in a row poll and
-// retryServerErrors wait out.
-const maxHiccups = 5
-
-// transient tells errors another try may cure: 5xx answers (Nova's
-// "Unexpected API Error" on a busy database) and dropped connections.
-// The openstack layer already retries 409 and 503 for every call.
-func transient(err error) bool {
-	var code gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &code) {
-		return code.Actual >= 500
-	}
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
-}
-
-// retryServerErrors repeats an idempotent call (a DELETE) on transient errors.
-func retryServerErrors(ctx context.Context, call func() error) error {
-	delay := 500 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := call()
-		if err == nil || !transient(err) || attempt >= maxHiccups {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(delay):
-		}
-		delay *= 2
 	}
 }
 

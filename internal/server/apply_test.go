@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/metalkit/baremetal/internal/diagnose"
+	"github.com/metalkit/baremetal/internal/openstack"
 	"github.com/metalkit/baremetal/internal/server/fakecloud"
 )
 
@@ -23,12 +24,29 @@ const (
 	goodNode = fakecloud.GoodNode
 )
 
-// cloud is the recorded cloud plus what a boot needs (fakecloud.AddBasics).
+// cloud is the recorded cloud plus what a boot needs (fakecloud.AddBasics),
+// reached through the connection layer as the module reaches it, retries
+// included (quick ones).
 func cloud(t *testing.T) (*fakecloud.Cloud, Clients) {
-	c := fakecloud.New(t, recorded)
-	c.AddBasics()
-	return c, Clients{Compute: c.Client("compute"), Image: c.Client("image"), Network: c.Client("network"),
-		Baremetal: c.Client("baremetal"), Placement: c.Client("placement")}
+	t.Helper()
+	fc := fakecloud.New(t, recorded)
+	fc.AddBasics()
+	ctx := context.Background()
+	conn, err := openstack.Connect(ctx, openstack.Options{CloudConfig: fc.CloudConfig(),
+		Retry: openstack.RetryPolicy{MaxAttempts: 10, BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
+	require.NoError(t, err)
+	var c Clients
+	c.Compute, err = conn.Compute(ctx)
+	require.NoError(t, err)
+	c.Image, err = conn.Image(ctx)
+	require.NoError(t, err)
+	c.Network, err = conn.Network(ctx)
+	require.NoError(t, err)
+	c.Baremetal, err = conn.Baremetal(ctx)
+	require.NoError(t, err)
+	c.Placement, err = conn.Placement(ctx)
+	require.NoError(t, err)
+	return fc, c
 }
 
 func want(flavor string) Desired {
@@ -132,23 +150,68 @@ func TestSecondRunIsUnchanged(t *testing.T) {
 	assert.Equal(t, goodNode, out.Node.Name)
 }
 
-func TestDeleteWaitsForTheNodeAndRetriesA500(t *testing.T) {
+// Nova on a locked sqlite database answers 500 now and then: the
+// connection retries the DELETE and the polls, the module sees none of it.
+func TestDeleteWaitsForTheNodeThroughNova500s(t *testing.T) {
+	tests := []struct {
+		name      string
+		fail      func(fc *fakecloud.Cloud)
+		wantWrite int // DELETEs sent
+	}{
+		{"DELETE refused with a 500", func(fc *fakecloud.Cloud) { fc.Fail["DELETE /compute/v2.1/servers/"] = 1 }, 2},
+		// The first DELETE did delete before Nova failed: the retry meets a
+		// 404, which is the server gone, as asked.
+		{"DELETE done, then a 500", func(fc *fakecloud.Cloud) { fc.FailAfter["DELETE /compute/v2.1/servers/"] = 1 }, 2},
+		{"polls answered 500", func(fc *fakecloud.Cloud) { fc.Fail["GET /compute/v2.1/servers/0"] = 2 }, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fc, c := cloud(t)
+			fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
+			_, _, _, err := run(t, c, want("insp-scale"))
+			require.NoError(t, err)
+			writes := len(fc.Writes)
+			tt.fail(fc)
+			d := Desired{Name: "ocp-1", State: StateAbsent, Wait: true, Timeout: time.Minute}
+			_, p, out, err := run(t, c, d)
+			require.NoError(t, err)
+			assert.Equal(t, []Action{ActionDelete}, p.Actions)
+			assert.Len(t, fc.Writes[writes:], tt.wantWrite)
+			assert.True(t, out.Changed)
+			assert.Len(t, out.Deleted, 1)
+			require.NotNil(t, out.Node)
+			assert.Equal(t, "available", out.Node.ProvisionState, "waited through deleting and cleaning")
+			assert.Contains(t, out.Timings, "node_available")
+			assert.Nil(t, out.Server)
+		})
+	}
+}
+
+// A 500 that does not go away fails the task with Nova's own words, after
+// the connection's few tries.
+func TestDeletePermanent500FailsWithNovasMessage(t *testing.T) {
 	fc, c := cloud(t)
 	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
 	_, _, _, err := run(t, c, want("insp-scale"))
 	require.NoError(t, err)
-	fc.Fail["DELETE /compute/v2.1/servers/"] = 1 // Nova on a locked sqlite database
-	fc.Fail["GET /compute/v2.1/servers/0"] = 2   // hiccups while waiting for the delete
-	d := Desired{Name: "ocp-1", State: StateAbsent, Wait: true, Timeout: time.Minute}
-	_, p, out, err := run(t, c, d)
-	require.NoError(t, err)
-	assert.Equal(t, []Action{ActionDelete}, p.Actions)
-	assert.True(t, out.Changed)
-	assert.Len(t, out.Deleted, 1)
-	require.NotNil(t, out.Node)
-	assert.Equal(t, "available", out.Node.ProvisionState, "waited through deleting and cleaning")
-	assert.Contains(t, out.Timings, "node_available")
-	assert.Nil(t, out.Server)
+	fc.Fail["DELETE /compute/v2.1/servers/"] = 1 << 30
+	_, _, out, err := run(t, c, Desired{Name: "ocp-1", State: StateAbsent, Wait: true, Timeout: time.Minute})
+	require.Error(t, err)
+	assert.Regexp(t, `^delete of server ocp-1 \([0-9a-f-]+\): Unexpected API Error\. <class 'sqlalchemy\.exc\.OperationalError'> \(HTTP 500, after \d+ attempts\)$`, err.Error())
+	assert.False(t, out.Changed)
+	assert.Empty(t, out.Deleted)
+}
+
+// A POST may have created the server before Nova failed: it is never sent
+// twice, the 500 is the answer.
+func TestCreate500IsNotRetried(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Fail["POST /compute/v2.1/servers"] = 1
+	_, _, out, err := run(t, c, want("insp-scale"))
+	require.Error(t, err)
+	assert.Equal(t, "create of server ocp-1: Unexpected API Error. <class 'sqlalchemy.exc.OperationalError'> (HTTP 500)", err.Error())
+	assert.Equal(t, []string{"POST /compute/v2.1/servers"}, fc.Writes)
+	assert.False(t, out.Changed)
 }
 
 func TestPreflightNamesEveryProblemAndWritesNothing(t *testing.T) {

@@ -46,6 +46,9 @@ type Cloud struct {
 	BuildGets int
 	// Fail makes the next calls matching "METHOD path-prefix" answer 500, count times.
 	Fail map[string]int
+	// FailAfter is Fail for calls that are carried out first: Nova failing
+	// after its database commit, so a retry meets what the first call did.
+	FailAfter map[string]int
 	// Writes are every POST/PUT/PATCH/DELETE received, "METHOD path".
 	Writes []string
 	// Bodies are the JSON bodies of the writes, in order.
@@ -56,7 +59,7 @@ type Cloud struct {
 // New starts a fake cloud with the recorded fixtures of dir.
 func New(t *testing.T, dir string) *Cloud {
 	t.Helper()
-	c := &Cloud{Fail: map[string]int{}, gets: map[string]int{}}
+	c := &Cloud{Fail: map[string]int{}, FailAfter: map[string]int{}, gets: map[string]int{}}
 	var v map[string]any
 	load := func(name string) map[string]any {
 		raw, err := os.ReadFile(filepath.Join(dir, name))
@@ -157,14 +160,37 @@ func (c *Cloud) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		c.Bodies = append(c.Bodies, body)
 	}
-	for key, n := range c.Fail {
+	if takeFailure(c.Fail, r) {
+		replyFault(w)
+		return
+	}
+	if takeFailure(c.FailAfter, r) {
+		c.route(httptest.NewRecorder(), r)
+		replyFault(w)
+		return
+	}
+	c.route(w, r)
+}
+
+// takeFailure consumes one failure of fail matching r.
+func takeFailure(fail map[string]int, r *http.Request) bool {
+	for key, n := range fail {
 		method, prefix, _ := strings.Cut(key, " ")
 		if n > 0 && r.Method == method && strings.HasPrefix(r.URL.Path, prefix) {
-			c.Fail[key] = n - 1
-			reply(w, 500, map[string]any{"computeFault": map[string]any{"code": 500, "message": "Unexpected API Error. <class 'sqlalchemy.exc.OperationalError'>"}})
-			return
+			fail[key] = n - 1
+			return true
 		}
 	}
+	return false
+}
+
+// replyFault is Nova's answer on a locked database.
+func replyFault(w http.ResponseWriter) {
+	reply(w, 500, map[string]any{"computeFault": map[string]any{"code": 500, "message": "Unexpected API Error. <class 'sqlalchemy.exc.OperationalError'>"}})
+}
+
+// route answers r as the services would.
+func (c *Cloud) route(w http.ResponseWriter, r *http.Request) {
 	service, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	_, rest, _ = strings.Cut(rest, "/") // version segment
 	if service == "placement" {
