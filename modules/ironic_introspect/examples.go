@@ -1,7 +1,9 @@
 package main
 
-// examples is the module's EXAMPLES block. tests/integration/examples_test.go
-// runs every task of it against the local services.
+// examples is the module's EXAMPLES block. Every address in it is loopback
+// (a BMC emulator, a local mirror), so it runs as written against the
+// services of `make services-up`; tests/integration/examples_test.go runs
+// it there, and examples_guard_test.go refuses any other address.
 const examples = `
 - name: Manage, introspect and provide the new nodes (TripleO's node introspect --provide)
   metalkit.baremetal.ironic_introspect:
@@ -12,6 +14,11 @@ const examples = `
     resource_class: baremetal
   register: introspected
 
+- name: Show which nodes failed and why
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.last_error }}"
+  loop: "{{ introspected.failed_nodes | default([]) }}"
+
 - name: Every node still in enroll, 20 at a time, stopping at the first failure
   metalkit.baremetal.ironic_introspect:
     all_in_state: enroll
@@ -19,14 +26,10 @@ const examples = `
     retries: 1
     failfast: true
 
-- name: Re-inspect after a hardware change, keeping the nodes manageable
+- name: Re-inspect after a hardware change, then make the node available again
   metalkit.baremetal.ironic_introspect:
     nodes: [blade-ocp-node-2]
     force: true
+    provide: true
     timeout: 3600
-
-- name: Show which nodes failed and why
-  ansible.builtin.debug:
-    msg: "{{ item.name }}: {{ item.last_error }}"
-  loop: "{{ introspected.failed_nodes | default([]) }}"
 `

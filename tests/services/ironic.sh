@@ -30,16 +30,18 @@ host = $HOST
 debug = ${SERVICES_DEBUG:-false}
 log_dir = $D
 log_file = ironic.log
-enabled_hardware_types = fake-hardware,ipmi
+# redfish is enabled so redfish nodes can be enrolled (they stay in enroll here: there is no
+# Redfish BMC emulator in Debian, and nothing may contact an address outside 127.0.0.1).
+enabled_hardware_types = fake-hardware,ipmi,redfish
 enabled_bios_interfaces = fake,no-bios
 enabled_boot_interfaces = fake,pxe
 enabled_console_interfaces = fake,no-console
 enabled_deploy_interfaces = fake,direct
 enabled_inspect_interfaces = fake,no-inspect
-enabled_management_interfaces = fake,ipmitool
+enabled_management_interfaces = fake,ipmitool,redfish
 enabled_network_interfaces = noop
 default_network_interface = noop
-enabled_power_interfaces = fake,ipmitool
+enabled_power_interfaces = fake,ipmitool,redfish
 enabled_raid_interfaces = fake,no-raid
 enabled_rescue_interfaces = fake,no-rescue
 enabled_storage_interfaces = fake,noop
