@@ -133,7 +133,7 @@ func Options(defaultTimeout int) map[string]*ansible.Option {
 			Default: defaultTimeout,
 			Description: []string{
 				"How long, in seconds, should ansible wait for the requested resource.",
-				"Transient API errors (409 conflicts such as a locked node, 503, connection refused or reset) are retried with backoff within this time.",
+				"Transient API errors (409 conflicts such as a locked node, 503, connection refused or reset, and 500, 502 or 504 answers to reads and deletes) are retried with backoff within this time.",
 			},
 		},
 	}
