@@ -133,8 +133,11 @@ func transient(method string, err error) (string, bool) {
 			return "503 unavailable", true
 		case http.StatusInternalServerError:
 			// Nova's "Unexpected API Error" on a busy database. The service
-			// may have acted before failing: only repeat what is idempotent.
-			return "500 server error", idempotent(method)
+			// may have acted before failing: only repeat reads and deletes.
+			// Not PUT: Ironic's provision and power PUTs start actions, and a
+			// repeat after one that acted answers 400 "cannot be performed in
+			// state ...", hiding the first error.
+			return "500 server error", idempotent(method) && method != http.MethodPut
 		case http.StatusBadGateway, http.StatusGatewayTimeout:
 			// A proxy's answer: the service may or may not have acted.
 			return fmt.Sprintf("%d from a proxy", code.Actual), idempotent(method)
