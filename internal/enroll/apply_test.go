@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/metalkit/baremetal/internal/enroll"
-	"github.com/metalkit/baremetal/internal/enroll/ironicfake"
+	"github.com/metalkit/baremetal/internal/ironicfake"
 	"github.com/metalkit/baremetal/internal/openstack"
 )
 
@@ -55,7 +55,7 @@ func fakeNodes(n int, prefix string) []any {
 
 func TestApplyCreatesManagesAndIsIdempotent(t *testing.T) {
 	fake := ironicfake.New(t)
-	fake.VerifyPolls = 2
+	fake.StepTime = 3 * opts.PollInterval // verifying lasts several rounds of the wait
 	out := enrollOnce(t, fake, fakeNodes(30, "unit"), opts)
 	require.Len(t, out, 30)
 	for _, o := range out {
@@ -103,7 +103,7 @@ func TestApplyReportsBMCValidationFailurePerNode(t *testing.T) {
 
 func TestApplyFailureDoesNotHideOthersAndFailfastSkips(t *testing.T) {
 	fake := ironicfake.New(t)
-	fake.AddNode(map[string]any{"name": "owner", "driver": "fake-hardware", "provision_state": "manageable", "resource_class": "baremetal"}, "52:54:00:cc:00:99")
+	fake.Add("owner", "manageable", ironicfake.Field("resource_class", "baremetal"), ironicfake.Ports("52:54:00:cc:00:99"))
 	// nodes[0] finds "owner" by name; ff-clash finds the same node by its
 	// MAC: a conflict only Ironic's state shows, reported on ff-clash alone.
 	items := append([]any{map[string]any{"name": "owner", "pm_type": "fake-hardware"}}, fakeNodes(3, "ff")...)
@@ -119,7 +119,7 @@ func TestApplyFailureDoesNotHideOthersAndFailfastSkips(t *testing.T) {
 	assert.Contains(t, out[4].Error, "resolves to Ironic node owner")
 
 	fake2 := ironicfake.New(t)
-	fake2.AddNode(map[string]any{"name": "owner", "driver": "fake-hardware", "provision_state": "manageable", "resource_class": "baremetal"}, "52:54:00:cc:00:99")
+	fake2.Add("owner", "manageable", ironicfake.Field("resource_class", "baremetal"), ironicfake.Ports("52:54:00:cc:00:99"))
 	o := opts
 	o.Failfast = true
 	out = enrollOnce(t, fake2, items, o)
@@ -144,10 +144,10 @@ func TestApplyAPIErrorIsScrubbed(t *testing.T) {
 
 func TestApplyUpdatesKeepIntrospectedProperties(t *testing.T) {
 	fake := ironicfake.New(t)
-	fake.AddNode(map[string]any{"name": "insp-1", "driver": "fake-hardware", "provision_state": "manageable", "resource_class": "baremetal",
-		"inspection_finished_at": "2024-01-01T00:00:00+00:00",
-		"properties": map[string]any{"cpus": 8, "memory_mb": 32768, "local_gb": 446, "cpu_arch": "x86_64",
-			"capabilities": "boot_mode:uefi,cpu_vt:true", "vendor": "acme"}}, "52:54:00:ee:00:01")
+	fake.Add("insp-1", "manageable", ironicfake.Field("resource_class", "baremetal"),
+		ironicfake.Field("inspection_finished_at", "2024-01-01T00:00:00+00:00"),
+		ironicfake.Field("properties", map[string]any{"cpus": 8, "memory_mb": 32768, "local_gb": 446, "cpu_arch": "x86_64",
+			"capabilities": "boot_mode:uefi,cpu_vt:true", "vendor": "acme"}), ironicfake.Ports("52:54:00:ee:00:01"))
 	items := []any{map[string]any{"name": "insp-1", "pm_type": "fake-hardware", "mac": []any{"52:54:00:ee:00:01"},
 		"cpu": "2", "memory": "4096", "disk": "40", "arch": "x86_64", "capabilities": "profile:baremetal,boot_option:local"}}
 	out := enrollOnce(t, fake, items, opts)

@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/metalkit/baremetal/internal/inspect/fakeironic"
+	"github.com/metalkit/baremetal/internal/ironicfake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func engine(f *fakeironic.Server) *Engine {
+func engine(f *ironicfake.Server) *Engine {
 	return &Engine{Client: f.Client(), Concurrency: 8, Retries: 2, Timeout: 5 * time.Second,
 		Poll: 5 * time.Millisecond, PollMax: 20 * time.Millisecond, IntrospectionData: true,
 		Log: slog.New(slog.DiscardHandler)}
 }
 
-func observeAll(t *testing.T, f *fakeironic.Server, names ...string) []Node {
+func observeAll(t *testing.T, f *ironicfake.Server, names ...string) []Node {
 	t.Helper()
 	obs, err := Observe(context.Background(), f.Client(), Selection{Nodes: names}, 4)
 	require.NoError(t, err)
@@ -41,7 +41,7 @@ func byName(results []*NodeResult) map[string]*NodeResult {
 var flavorTags = Desired{Provide: true, Capabilities: caps("profile:baremetal,boot_option:local"), ResourceClass: "baremetal"}
 
 func TestApplyEnrollToAvailableThenUnchanged(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-enroll", StateEnroll)
 	f.Add("insp-manageable", StateManageable)
 	f.Add("insp-available", StateAvailable)
@@ -89,9 +89,9 @@ func stepActions(r *NodeResult) []Action {
 }
 
 func TestApplyFailedManageIsReportedWithLastErrorOthersSucceed(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	const bmcErr = "Failed to get power state for node: IPMI call failed: power status."
-	f.Add("insp-bad-bmc", StateEnroll, fakeironic.ManageError(bmcErr))
+	f.Add("insp-bad-bmc", StateEnroll, ironicfake.ManageError(bmcErr))
 	f.Add("insp-good", StateEnroll)
 
 	e := engine(f)
@@ -111,7 +111,7 @@ func TestApplyFailedManageIsReportedWithLastErrorOthersSucceed(t *testing.T) {
 	assert.Equal(t, StateAvailable, f.Node("insp-good")["provision_state"])
 }
 
-func countCalls(f *fakeironic.Server, call string) int {
+func countCalls(f *ironicfake.Server, call string) int {
 	n := 0
 	for _, c := range f.Calls() {
 		if c == call {
@@ -124,27 +124,27 @@ func countCalls(f *fakeironic.Server, call string) int {
 func TestApplyRetries(t *testing.T) {
 	tests := []struct {
 		name        string
-		node        fakeironic.Option
+		node        ironicfake.Option
 		retries     int
 		timeout     time.Duration
 		wantStatus  Status
 		wantRetries int
 		wantCalls   map[string]int
 	}{
-		{name: "failed inspection is retried", node: fakeironic.InspectFailures(1), retries: 2,
+		{name: "failed inspection is retried", node: ironicfake.InspectFailures(1), retries: 2,
 			wantStatus: StatusChanged, wantRetries: 1, wantCalls: map[string]int{"PUT inspect insp-r": 2}},
-		{name: "retries exhausted", node: fakeironic.InspectFailures(5), retries: 2,
+		{name: "retries exhausted", node: ironicfake.InspectFailures(5), retries: 2,
 			wantStatus: StatusFailed, wantRetries: 2, wantCalls: map[string]int{"PUT inspect insp-r": 3}},
-		{name: "stuck inspection is aborted then restarted", node: fakeironic.InspectHangs(1), retries: 1, timeout: 300 * time.Millisecond,
+		{name: "stuck inspection is aborted then restarted", node: ironicfake.InspectHangs(1), retries: 1, timeout: 300 * time.Millisecond,
 			wantStatus: StatusChanged, wantRetries: 1, wantCalls: map[string]int{"PUT inspect insp-r": 2, "PUT abort insp-r": 1}},
-		{name: "no retries: the first failure is final", node: fakeironic.InspectFailures(1), retries: 0,
+		{name: "no retries: the first failure is final", node: ironicfake.InspectFailures(1), retries: 0,
 			wantStatus: StatusFailed, wantRetries: 0, wantCalls: map[string]int{"PUT inspect insp-r": 1}},
-		{name: "Ironic refusing the request is not retried", node: fakeironic.RefuseInspect("Driver ipmi does not support inspect"), retries: 3,
+		{name: "Ironic refusing the request is not retried", node: ironicfake.RefuseInspect("Driver ipmi does not support inspect"), retries: 3,
 			wantStatus: StatusFailed, wantRetries: 0, wantCalls: map[string]int{"PUT inspect insp-r": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := fakeironic.New(t)
+			f := ironicfake.New(t)
 			f.Add("insp-r", StateManageable, tt.node)
 			e := engine(f)
 			e.Retries = tt.retries
@@ -166,8 +166,8 @@ func TestApplyRetries(t *testing.T) {
 }
 
 func TestApplyRefusedRequestCarriesIronicsMessage(t *testing.T) {
-	f := fakeironic.New(t)
-	f.Add("insp-ipmi", StateManageable, fakeironic.RefuseInspect("Driver ipmi does not support inspect"))
+	f := ironicfake.New(t)
+	f.Add("insp-ipmi", StateManageable, ironicfake.RefuseInspect("Driver ipmi does not support inspect"))
 	r := engine(f).Apply(context.Background(), observeAll(t, f, "insp-ipmi"), Desired{})[0]
 	require.Equal(t, StatusFailed, r.Status)
 	assert.Equal(t, "inspect failed: Driver ipmi does not support inspect (HTTP 400)", r.Err.Error())
@@ -176,12 +176,12 @@ func TestApplyRefusedRequestCarriesIronicsMessage(t *testing.T) {
 func TestApplyWaitsForALockedNode(t *testing.T) {
 	for _, visible := range []bool{true, false} {
 		t.Run(fmt.Sprintf("reservation visible %v", visible), func(t *testing.T) {
-			f := fakeironic.New(t)
+			f := ironicfake.New(t)
 			if visible {
 				f.Add("insp-locked", StateManageable)
 				f.Lock("insp-locked", 150*time.Millisecond)
 			} else {
-				f.Add("insp-locked", StateManageable, fakeironic.LockOnWrite(150*time.Millisecond))
+				f.Add("insp-locked", StateManageable, ironicfake.LockOnWrite(150*time.Millisecond))
 			}
 			e := engine(f)
 			e.Retries = 0 // a lock is waited for, it does not use a retry
@@ -197,8 +197,8 @@ func TestApplyWaitsForALockedNode(t *testing.T) {
 }
 
 func TestApplyOwnUpdateLockIsNotALockWait(t *testing.T) {
-	f := fakeironic.New(t)
-	f.Add("insp-patch", StateManageable, fakeironic.PatchLock(100*time.Millisecond))
+	f := ironicfake.New(t)
+	f.Add("insp-patch", StateManageable, ironicfake.PatchLock(100*time.Millisecond))
 	e := engine(f)
 	e.Retries = 0
 	r := e.Apply(context.Background(), observeAll(t, f, "insp-patch"), flavorTags)[0]
@@ -218,7 +218,7 @@ func timelineHas(r *NodeResult, text string) bool {
 }
 
 func TestApplyLockNeverReleasedTimesOut(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-stuck", StateManageable)
 	f.Lock("insp-stuck", time.Hour)
 	e := engine(f)
@@ -230,7 +230,7 @@ func TestApplyLockNeverReleasedTimesOut(t *testing.T) {
 }
 
 func TestApplyBoundedConcurrency(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	var names []string
 	for i := 0; i < 24; i++ {
 		name := fmt.Sprintf("insp-c%02d", i)
@@ -250,8 +250,8 @@ func TestApplyBoundedConcurrency(t *testing.T) {
 }
 
 func TestApplyFailfast(t *testing.T) {
-	f := fakeironic.New(t)
-	f.Add("insp-f0", StateEnroll, fakeironic.ManageError("IPMI call failed"))
+	f := ironicfake.New(t)
+	f.Add("insp-f0", StateEnroll, ironicfake.ManageError("IPMI call failed"))
 	f.Add("insp-f1", StateEnroll)
 	f.Add("insp-f2", StateEnroll)
 	e := engine(f)
@@ -265,7 +265,7 @@ func TestApplyFailfast(t *testing.T) {
 }
 
 func TestApplyNoWaitStartsInspectionAndReturns(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.StepTime = time.Hour
 	f.Add("insp-nw", StateManageable)
 	e := engine(f)
@@ -277,11 +277,11 @@ func TestApplyNoWaitStartsInspectionAndReturns(t *testing.T) {
 }
 
 func TestApplyWaitsForAnInspectionAlreadyRunning(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.StepTime = 100 * time.Millisecond
 	f.Add("insp-running", StateManageable)
 	// Someone else started it.
-	_, err := f.Client().ProviderClient.HTTPClient.Do(fakeironic.MustRequest(t, f.Srv.URL+"/v1/nodes/insp-running/states/provision", `{"target":"inspect"}`))
+	_, err := f.Client().ProviderClient.HTTPClient.Do(ironicfake.MustRequest(t, f.Srv.URL+"/v1/nodes/insp-running/states/provision", `{"target":"inspect"}`))
 	require.NoError(t, err)
 	r := engine(f).Apply(context.Background(), observeAll(t, f, "insp-running"), Desired{})[0]
 	assert.Equal(t, StatusUnchanged, r.Status, "waiting is not a change: %v", r.Err)
@@ -290,7 +290,7 @@ func TestApplyWaitsForAnInspectionAlreadyRunning(t *testing.T) {
 }
 
 func TestApplyReturnsIntrospectionDataWhereStored(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-inv", StateManageable)
 	f.Inventory["insp-inv"] = map[string]any{"inventory": map[string]any{"cpu": map[string]any{"count": 8.0}}, "plugin_data": map[string]any{"root_disk": "sda"}}
 	r := engine(f).Apply(context.Background(), observeAll(t, f, "insp-inv"), Desired{})[0]
@@ -300,10 +300,10 @@ func TestApplyReturnsIntrospectionDataWhereStored(t *testing.T) {
 }
 
 func TestObserve(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	a := f.Add("insp-a", StateManageable)
 	f.Add("insp-b", StateEnroll)
-	f.Add("insp-maint", StateManageable, fakeironic.Maintenance(""))
+	f.Add("insp-maint", StateManageable, ironicfake.Maintenance(""))
 
 	t.Run("names and UUIDs, duplicates once", func(t *testing.T) {
 		obs, err := Observe(context.Background(), f.Client(), Selection{Nodes: []string{"insp-a", "insp-b", a.UUID()}}, 2)
@@ -360,7 +360,7 @@ func TestIntrospectionDataSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := fakeironic.New(t)
+			f := ironicfake.New(t)
 			f.Add("insp-data", StateManageable)
 			if tt.inventory {
 				f.Inventory["insp-data"] = map[string]any{"inventory": map[string]any{"cpu": "x"}}
