@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/metalkit/baremetal/internal/decoded"
 )
 
 // Node is one instackenv node definition, validated and put in Ironic's terms.
@@ -227,7 +229,7 @@ func (p *nodeParser) str(field string, v any) (string, bool) {
 
 func (p *nodeParser) parse(index int, item any) *Node {
 	n := &Node{Index: index, DriverInfo: map[string]any{}, Properties: map[string]any{}, Fields: map[string]any{}}
-	raw, ok := stringKeys(item).(map[string]any)
+	raw, ok := decoded.StringKeys(item).(map[string]any)
 	if !ok {
 		p.problem("must be a dict (one instackenv node), got %s", typeName(item))
 		return n

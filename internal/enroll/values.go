@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/metalkit/baremetal/internal/decoded"
 )
 
 // scalarString reads a string, number or boolean as text: instackenv files
@@ -83,29 +85,20 @@ func intOf(v any) (int64, bool) {
 	return 0, false
 }
 
-// normalize turns decoded JSON/YAML values into plain Go JSON values
-// (map[string]any, []any, string, bool, int64/float64, nil) so that
-// comparisons and request bodies see one representation.
-func normalize(v any) any {
+// canonical rebuilds decoded JSON/YAML values (string-keyed maps, see
+// decoded.MapLeaves) with canonicalNumber at the leaves, so that sameValue
+// sees one representation on both sides.
+func canonical(v any) any { return decoded.MapLeaves(v, canonicalNumber) }
+
+// canonicalNumber is canonical's leaf: a whole number becomes int64, any
+// other number float64 (a json.Number beyond float64 keeps its text);
+// strings, bools and nil keep their type. It differs from
+// internal/openstack's configText on purpose: enroll compares the operator's
+// values with what Ironic returns, where 4096, 4096.0 and json.Number("4096")
+// are one number but a number, a string and a boolean are not the same
+// kind of value (sameValue decides how loosely those compare).
+func canonicalNumber(v any) any {
 	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalize(e)
-		}
-		return out
-	case map[any]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[fmt.Sprint(k)] = normalize(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalize(e)
-		}
-		return out
 	case json.Number:
 		if n, err := x.Int64(); err == nil {
 			return n
@@ -129,37 +122,11 @@ func normalize(v any) any {
 	return v
 }
 
-// stringKeys makes every map a map[string]any (YAML may give map[any]any),
-// leaving scalars as decoded: a json.Number keeps its text ("0123").
-func stringKeys(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = stringKeys(e)
-		}
-		return out
-	case map[any]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[fmt.Sprint(k)] = stringKeys(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = stringKeys(e)
-		}
-		return out
-	}
-	return v
-}
-
 // sameValue compares a desired value with what Ironic returned, loosely
 // where instackenv is loose: 4096 and "4096" are the same memory size, and
 // JSON numbers decode as float64 on one side and int64 on the other.
 func sameValue(desired, observed any) bool {
-	d, o := normalize(desired), normalize(observed)
+	d, o := canonical(desired), canonical(observed)
 	if reflect.DeepEqual(d, o) {
 		return true
 	}

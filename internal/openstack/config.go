@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/metalkit/baremetal/internal/decoded"
 )
 
 // config is a cloud in clouds.yaml form after every layer is merged: scalar
@@ -90,7 +92,7 @@ func baseConfig(o Options) (config, string, error) {
 		if p := conflictWithDict(o); p != "" {
 			return nil, "", fmt.Errorf("a cloud config dict was provided to the cloud parameter but also a value was provided for %s; if a cloud config dict is provided, %s should be excluded", p, p)
 		}
-		c, ok := normalize(o.CloudConfig).(map[string]any)
+		c, ok := configStrings(o.CloudConfig).(map[string]any)
 		if !ok {
 			return nil, "", errors.New("cloud config dict: not a mapping")
 		}
@@ -531,30 +533,21 @@ func fromYAML(n *yaml.Node) any {
 	return nil
 }
 
-// normalize turns an Ansible/JSON value into the config shape: maps with
-// string keys, lists, and string scalars.
-func normalize(v any) any {
+// configStrings turns an Ansible/JSON value into the config shape:
+// string-keyed maps and lists (see decoded.MapLeaves) with configText at
+// the leaves.
+func configStrings(v any) any { return decoded.MapLeaves(v, configText) }
+
+// configText is configStrings' leaf: every scalar becomes its text (a bool
+// "true", a json.Number its literal, a float64 without exponent), nil stays
+// nil. It differs from internal/enroll's canonicalNumber on purpose: a
+// cloud dict must look like a cloud read from clouds.yaml (fromYAML gives
+// every scalar as text), because the merge and the readers (str,
+// parseBool, the timeouts) take strings.
+func configText(v any) any {
 	switch v := v.(type) {
 	case nil:
 		return nil
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[k] = normalize(e)
-		}
-		return m
-	case map[any]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[fmt.Sprint(k)] = normalize(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(v))
-		for i, e := range v {
-			l[i] = normalize(e)
-		}
-		return l
 	case string:
 		return v
 	case json.Number:

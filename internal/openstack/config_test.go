@@ -339,3 +339,34 @@ func TestConnectFromCloudsYAML(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, listImages(t, c), 1)
 }
+
+// TestConfigStrings pins the config shape a cloud dict is turned into, the one
+// clouds.yaml gives: string keys, and every scalar as its text.
+func TestConfigStrings(t *testing.T) {
+	tests := []struct {
+		name string
+		in   any
+		want any
+	}{
+		{"nil", nil, nil},
+		{"string", "x", "x"},
+		{"json number keeps its text", json.Number("0123"), "0123"},
+		{"json exponent keeps its text", json.Number("1e3"), "1e3"},
+		{"bool", true, "true"},
+		{"false", false, "false"},
+		{"float64 whole", float64(45), "45"},
+		{"float64 fraction", 0.1, "0.1"},
+		{"float64 large: no exponent", 1e21, "1000000000000000000000"},
+		{"int", 6385, "6385"},
+		{"int64", int64(-1), "-1"},
+		{"float32", float32(2.5), "2.5"},
+		{"typed list: its fmt text", []string{"a", "b"}, "[a b]"},
+		{"YAML maps", map[any]any{"auth": map[any]any{"port": 5000}}, map[string]any{"auth": map[string]any{"port": "5000"}}},
+		{"list", []any{1, nil, false}, []any{"1", nil, "false"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, configStrings(tt.in))
+		})
+	}
+}
