@@ -466,3 +466,46 @@ func TestEnrollBadInputs(t *testing.T) {
 	assert.Contains(t, r.Msg(), "nodes_file: open /nonexistent/instackenv.json")
 	assert.Empty(t, enrNodes(t, c, "enr-bad-"), "no bad input created a node")
 }
+
+// TestEnrollSecretsMaskedWhenValidationFails: Ansible's argument checks fail
+// before the module reads its nodes (a bad concurrency, nodes with
+// nodes_file, an unknown option). The credentials inside the free-form node
+// dicts (pm_password, a nested driver_info password, an int password) must
+// still be masked in the result and its invocation.
+func TestEnrollSecretsMaskedWhenValidationFails(t *testing.T) {
+	const nested, number = "S3nt-Nested-77ab01", "918273645"
+	node := fmt.Sprintf(`
+          - name: enr-mask-1
+            pm_type: ipmi
+            pm_addr: 127.0.0.1
+            pm_user: admin
+            pm_password: %s
+            driver_info:
+              redfish_password: %s
+          - name: enr-mask-2
+            pm_type: ipmi
+            pm_addr: 127.0.0.1
+            pm_user: admin
+            pm_password: %s
+`, enrSentinel, nested, number)
+	tasks := ""
+	for _, bad := range []struct{ name, extra string }{
+		{"bad concurrency", "        concurrency: lots\n"},
+		{"nodes and nodes_file", "        nodes_file: /nonexistent/instackenv.json\n"},
+		{"unknown option", "        colour: blue\n"},
+	} {
+		tasks += fmt.Sprintf("    - name: %s\n      metalkit.baremetal.ironic_enroll:\n        nodes:%s%s      ignore_errors: true\n", bad.name, node, bad.extra)
+	}
+	run := RunPlaybook(t, enrPlay(tasks), enrEnv())
+	for _, name := range []string{"bad concurrency", "nodes and nodes_file", "unknown option"} {
+		res := run.Task(t, name)
+		require.True(t, res.Failed(), "%s must fail validation", name)
+		inv, _ := json.Marshal(res.Result["invocation"])
+		assert.Contains(t, string(inv), "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "%s: the passwords are masked in invocation", name)
+		assert.Contains(t, string(inv), "enr-mask-1", "%s: the rest of the nodes is shown", name)
+	}
+	assert.Contains(t, run.Task(t, "bad concurrency").Msg(), "concurrency")
+	assert.Contains(t, run.Task(t, "nodes and nodes_file").Msg(), "mutually exclusive")
+	assert.Contains(t, run.Task(t, "unknown option").Msg(), "colour")
+	AssertNoSecret(t, run, enrSentinel, nested, number)
+}
