@@ -12,7 +12,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/ansible/ansibletest"
-	"github.com/metalkit/baremetal/internal/enroll/ironicfake"
+	"github.com/metalkit/baremetal/internal/ironicfake"
 )
 
 const sentinel = "S3ntinel-BMC-pw-7781"

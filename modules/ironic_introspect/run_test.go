@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/metalkit/baremetal/internal/ansible/ansibletest"
-	"github.com/metalkit/baremetal/internal/inspect/fakeironic"
+	"github.com/metalkit/baremetal/internal/ironicfake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // standalone points the module at a fake Ironic, with no clouds.yaml or OS_* around.
-func standalone(t *testing.T, f *fakeironic.Server, args map[string]any) map[string]any {
+func standalone(t *testing.T, f *ironicfake.Server, args map[string]any) map[string]any {
 	t.Helper()
 	for _, k := range []string{"OS_CLOUD", "OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD", "OS_AUTH_TYPE", "OS_ENDPOINT"} {
 		t.Setenv(k, "")
@@ -41,7 +41,7 @@ func nodesByName(t *testing.T, res map[string]any) map[string]map[string]any {
 }
 
 func TestBadInputFailsBeforeAnyCall(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	tests := []struct {
 		name string
 		args map[string]any
@@ -71,7 +71,7 @@ func TestBadInputFailsBeforeAnyCall(t *testing.T) {
 }
 
 func TestIntrospectProvideTagThenUnchanged(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-a", "enroll")
 	f.Add("insp-b", "manageable")
 	args := map[string]any{"nodes": []any{"insp-a", "insp-b"}, "provide": true,
@@ -116,9 +116,9 @@ func TestIntrospectProvideTagThenUnchanged(t *testing.T) {
 }
 
 func TestCheckModeMovesNothing(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-a", "enroll")
-	f.Add("insp-done", "available", fakeironic.Field("inspection_finished_at", "2024-05-01T10:00:00+00:00"), fakeironic.Field("power_state", "power off"))
+	f.Add("insp-done", "available", ironicfake.Field("inspection_finished_at", "2024-05-01T10:00:00+00:00"), ironicfake.Field("power_state", "power off"))
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{
 		"nodes": []any{"insp-a", "insp-done"}, "provide": true, "_ansible_check_mode": true, "_ansible_diff": true}), run)
 	require.Equal(t, false, res["failed"], res["msg"])
@@ -136,9 +136,9 @@ func TestCheckModeMovesNothing(t *testing.T) {
 }
 
 func TestFailedNodeIsListedOthersReported(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	const ironicErr = "Failed to get power state for node 00000000: IPMI call failed: power status."
-	f.Add("insp-bad", "enroll", fakeironic.ManageError(ironicErr))
+	f.Add("insp-bad", "enroll", ironicfake.ManageError(ironicErr))
 	f.Add("insp-ok", "enroll")
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-bad", "insp-ok"}, "retries": 0}), run)
 	assert.Equal(t, true, res["failed"])
@@ -157,10 +157,10 @@ func TestFailedNodeIsListedOthersReported(t *testing.T) {
 }
 
 func TestNodesThatCannotBeHandledChangeNothing(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-ok", "enroll")
-	f.Add("insp-deployed", "active", fakeironic.Field("instance_uuid", "4f0f7a4e-1c41-4c8b-9a53-2f1ea0d3b0c2"))
-	f.Add("insp-maint", "manageable", fakeironic.Maintenance("fan replaced"))
+	f.Add("insp-deployed", "active", ironicfake.Field("instance_uuid", "4f0f7a4e-1c41-4c8b-9a53-2f1ea0d3b0c2"))
+	f.Add("insp-maint", "manageable", ironicfake.Maintenance("fan replaced"))
 
 	t.Run("unknown names", func(t *testing.T) {
 		res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-ok", "insp-typo", "insp-gone"}}), run)
@@ -181,11 +181,11 @@ func TestNodesThatCannotBeHandledChangeNothing(t *testing.T) {
 }
 
 func TestAllInState(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-2", "manageable")
 	f.Add("insp-1", "manageable")
 	f.Add("insp-enroll", "enroll")
-	f.Add("insp-m", "manageable", fakeironic.Maintenance(""))
+	f.Add("insp-m", "manageable", ironicfake.Maintenance(""))
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"all_in_state": "manageable"}), run)
 	require.Equal(t, false, res["failed"], res["msg"])
 	var names []string
@@ -198,8 +198,8 @@ func TestAllInState(t *testing.T) {
 }
 
 func TestFailfastReportsNodesNotStarted(t *testing.T) {
-	f := fakeironic.New(t)
-	f.Add("insp-f0", "enroll", fakeironic.ManageError("IPMI call failed"))
+	f := ironicfake.New(t)
+	f.Add("insp-f0", "enroll", ironicfake.ManageError("IPMI call failed"))
 	f.Add("insp-f1", "enroll")
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{
 		"nodes": []any{"insp-f0", "insp-f1"}, "failfast": true, "concurrency": 1, "retries": 0}), run)
@@ -211,7 +211,7 @@ func TestFailfastReportsNodesNotStarted(t *testing.T) {
 }
 
 func TestWaitFalseRequestsInspectionAndReturns(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.StepTime = time.Hour
 	f.Add("insp-nw", "manageable")
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-nw"}, "wait": false}), run)
@@ -229,11 +229,11 @@ func TestDocsAreCurrent(t *testing.T) {
 }
 
 func TestFailureMessageStaysShortForManyFailures(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	var names []any
 	for i := 0; i < 15; i++ {
 		name := fmt.Sprintf("insp-m%02d", i)
-		f.Add(name, "enroll", fakeironic.ManageError("IPMI call failed: power status."))
+		f.Add(name, "enroll", ironicfake.ManageError("IPMI call failed: power status."))
 		names = append(names, name)
 	}
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": names, "retries": 0}), run)
@@ -246,7 +246,7 @@ func TestFailureMessageStaysShortForManyFailures(t *testing.T) {
 }
 
 func TestDeletedNodeIsNotRetried(t *testing.T) {
-	f := fakeironic.New(t)
+	f := ironicfake.New(t)
 	f.Add("insp-gone", "enroll")
 	f.StepTime = 200 * time.Millisecond
 	go func() {
