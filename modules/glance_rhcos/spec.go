@@ -67,7 +67,7 @@ var spec = &ansible.Spec{
 		}},
 		"method": {Type: ansible.TypeStr, Default: "upload", Choices: []any{"upload", "web-download"}, Description: []string{
 			"C(upload) streams the image through this module (decompressing and verifying on the way).",
-			"C(web-download) asks Glance to fetch O(url) itself (interoperable image import), where the cloud offers it (C(/v2/info/import)); the source must then be uncompressed and without credentials in the URL, and only a C(sha512) checksum (Glance's hash) can be verified.",
+			"C(web-download) asks Glance to fetch O(url) itself (interoperable image import), where the cloud offers it (C(/v2/info/import)); the source must then be uncompressed and without credentials in the URL, and only a C(sha512) checksum (Glance's hash) can be verified. Glance fetches only what its C([import_filtering_opts]) allow: by default ports 80 and 443 and no loopback or link-local address; a refused URL fails the task with Glance's C(does not pass filtering).",
 		}},
 		"url_validate_certs": {Type: ansible.TypeBool, Default: true, Description: []string{"Whether to verify the TLS certificate of O(url). Independent of O(validate_certs), which is for the cloud's APIs."}},
 		"url_ca_cert":        {Type: ansible.TypePath, Description: []string{"PEM file of CA certificates to trust for O(url), added to the system ones. Defaults to O(ca_cert) when that is set."}},
