@@ -13,6 +13,11 @@ case $MODE in
   *) die "usage: ironic.sh main|standalone" ;;
 esac
 mkdir -p "$D"; chmod 700 "$D"
+# Main Ironic: `inspector` is enabled too (ironic-inspector on :$INSPECTOR_PORT, inspector.sh). No
+# default_inspect_interface: each hardware type takes its first supported enabled one, so fake-hardware nodes
+# keep `fake` (inspect finishes at once); ipmi/redfish nodes get `inspector`, as on an undercloud (see README.md).
+# A fake-hardware node asks for inspector with inspect_interface=inspector. The standalone Ironic has none.
+INSPECT_IFACES=fake,no-inspect; [ "$MODE" = main ] && INSPECT_IFACES=fake,inspector,no-inspect
 NAME=$(basename "$D")
 
 # ipmitool: without it the ipmi hardware type refuses to load and the whole service dies at startup
@@ -37,7 +42,7 @@ enabled_bios_interfaces = fake,no-bios
 enabled_boot_interfaces = fake,pxe
 enabled_console_interfaces = fake,no-console
 enabled_deploy_interfaces = fake,direct
-enabled_inspect_interfaces = fake,no-inspect
+enabled_inspect_interfaces = $INSPECT_IFACES
 enabled_management_interfaces = fake,ipmitool,redfish
 enabled_network_interfaces = noop
 default_network_interface = noop
@@ -84,6 +89,18 @@ if [ "$AUTH" = keystone ]; then
   authsec service_catalog ironic | sed 1,2d   # continues the [service_catalog] section above
   authsec nova ironic; echo "send_power_notifications = true"
   authsec glance ironic
+  # ironic-inspector, found in the catalog (type baremetal-introspection, http://127.0.0.1:$INSPECTOR_PORT)
+  authsec inspector ironic
+  cat <<INSP
+# ask inspector for finished introspections every 2 s instead of 60 s
+status_check_period = 2
+
+[inventory]
+# Keep no copy of the introspection data in Ironic (Ironic 21.4 would, API 1.81): like the OSP 17 (Wallaby)
+# Ironic, the stored data is then only ironic-inspector's, GET /v1/introspection/<uuid>/data, and that is
+# the path ironic_introspect's introspection_data has to take (tests/integration/introspect_test.go).
+data_backend = none
+INSP
 else
   printf '\n[nova]\nsend_power_notifications = false\n'
 fi

@@ -2,8 +2,8 @@
 """Idempotent Keystone setup for the loopback test services (run by keystone.sh).
 
 - project 'service'; roles admin/service/member/reader
-- service users ironic, glance, nova, placement, neutron ($SERVICE_PASSWORD), admin+service in 'service'
-- catalog: baremetal :6385, image :9292, compute :8774/v2.1, placement :8778, network :9696
+- service users ironic, ironic-inspector, glance, nova, placement, neutron ($SERVICE_PASSWORD), admin+service in 'service'
+- catalog: baremetal :6385, baremetal-introspection :5050, image :9292, compute :8774/v2.1, placement :8778, network :9696
 - application credential 'metalkit-tests' for admin in project admin; its id and secret are written only
   to STATE_DIR/appcred.json (mode 600), reused while Keystone still knows it.
 Passwords come from the environment (ADMIN_PASSWORD, SERVICE_PASSWORD), never from argv.
@@ -20,6 +20,8 @@ from keystoneclient.v3 import client
 AUTH_URL = 'http://127.0.0.1:5000/v3'
 CATALOG = (
     ('ironic', 'baremetal', 'http://127.0.0.1:6385'),
+    # unversioned, as TripleO (puppet-ironic) registers it; clients append /v1
+    ('ironic-inspector', 'baremetal-introspection', 'http://127.0.0.1:5050'),
     ('glance', 'image', 'http://127.0.0.1:9292'),
     ('nova', 'compute', 'http://127.0.0.1:8774/v2.1'),
     ('placement', 'placement', 'http://127.0.0.1:8778'),
@@ -51,7 +53,7 @@ def main():
     ks = client.Client(session=sess, interface='public')
     proj = one(ks.projects.list(name='service')) or ks.projects.create('service', 'default')
     roles = {rn: one(ks.roles.list(name=rn)) or ks.roles.create(rn) for rn in ('admin', 'service', 'member', 'reader')}
-    for svc in ('ironic', 'glance', 'nova', 'placement', 'neutron'):
+    for svc in ('ironic', 'ironic-inspector', 'glance', 'nova', 'placement', 'neutron'):
         u = one(ks.users.list(name=svc, domain='default'))
         if u is None:
             u = ks.users.create(svc, domain='default', password=svcpw)

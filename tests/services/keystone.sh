@@ -1,7 +1,7 @@
 #!/bin/bash
 # Keystone Zed (Debian 12 python3-keystone) on 127.0.0.1:5000: sqlite (WAL), fernet tokens, threaded wsgiref.
 # Bootstraps admin/$ADMIN_PASSWORD (project admin, region RegionOne), project 'service', the service users
-# (ironic glance nova placement neutron, password $SERVICE_PASSWORD, roles admin+service) and the catalog;
+# (ironic ironic-inspector glance nova placement neutron, password $SERVICE_PASSWORD, roles admin+service) and the catalog;
 # then an application credential for the tests (secret only in $SERVICES_DIR/keystone/appcred.json, mode 600).
 # Usage: keystone.sh            (state in $SERVICES_DIR/keystone)
 set -euo pipefail

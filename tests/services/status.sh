@@ -18,6 +18,7 @@ S=$SERVICES_DIR
 [ "$SHORT" = --short ] && printf '[services %s] up: ' "$(date +%H:%M:%S)"
 row keystone          $S/keystone/keystone.pid           "http :5000"            http_up $KEYSTONE_URL/v3
 row ironic            $S/ironic/ironic.pid               "http :$IRONIC_PORT"             http_up http://127.0.0.1:$IRONIC_PORT/v1
+row ironic-inspector  $S/ironic-inspector/ironic-inspector.pid "http :$INSPECTOR_PORT"  http_up http://127.0.0.1:$INSPECTOR_PORT/
 row glance            $S/glance/glance-api.pid           "http :$GLANCE_PORT"             http_up http://127.0.0.1:$GLANCE_PORT/
 row standalone-ironic $S/standalone-ironic/ironic.pid    "http :$STANDALONE_IRONIC_PORT noauth"  http_up http://127.0.0.1:$STANDALONE_IRONIC_PORT/v1
 row standalone-glance $S/standalone-glance/glance-api.pid "http :$STANDALONE_GLANCE_PORT noauth" http_up http://127.0.0.1:$STANDALONE_GLANCE_PORT/

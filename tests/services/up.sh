@@ -2,11 +2,11 @@
 # Start real OpenStack Zed services from Debian 12's packages on 127.0.0.1 for the integration tests.
 #
 # Usage: tests/services/up.sh [all | LIST]          (make services-up SERVICES=...)
-#   all (default)  keystone, bmc, ironic, glance, standalone (noauth ironic+glance), rabbitmq, neutron,
+#   all (default)  keystone, bmc, ironic, inspector, glance, standalone (noauth ironic+glance), rabbitmq, neutron,
 #                  placement, nova; then flavor 'baremetal' and network 'ctlplane'
-#   LIST           comma list of: keystone ironic glance bmc standalone rabbitmq neutron placement nova;
+#   LIST           comma list of: keystone ironic inspector glance bmc standalone rabbitmq neutron placement nova;
 #                  dependencies are implied (nova => keystone rabbitmq placement neutron ironic glance bmc
-#                  standalone; ironic => keystone bmc standalone; glance => keystone standalone;
+#                  standalone inspector; ironic => keystone bmc standalone inspector; inspector => keystone ironic; glance => keystone standalone;
 #                  neutron => keystone rabbitmq; placement => keystone). 'ironic,glance' is the light mode.
 # Env: SERVICES_DIR (default <repo>/build/services), NEUTRON=real|standin, ADMIN_PASSWORD, SERVICE_PASSWORD,
 #      BMC_PORTS ("6230 6231 6232 6233"), BMC_USER, BMC_PASSWORD, SERVICES_DEBUG=true (debug logs).
@@ -33,12 +33,13 @@ add() {
   case $s in
     keystone|bmc|rabbitmq) ;;
     standalone) add bmc ;;
-    ironic)    add keystone; add bmc; add standalone ;;
+    ironic)    add keystone; add bmc; add standalone; add inspector ;;
+    inspector) add keystone; add ironic ;;
     glance)    add keystone; add standalone ;;
     placement) add keystone ;;
     neutron)   add keystone; [ "$NEUTRON" = real ] && add rabbitmq; true ;;
     nova)      add keystone; add rabbitmq; add placement; add neutron; add ironic; add glance ;;
-    *) die "unknown service '$s' (keystone ironic glance bmc standalone rabbitmq neutron placement nova, or all)" ;;
+    *) die "unknown service '$s' (keystone ironic inspector glance bmc standalone rabbitmq neutron placement nova, or all)" ;;
   esac
 }
 if [ "$REQ" = all ]; then
@@ -48,7 +49,7 @@ else
   for s in "${list[@]}"; do [ -n "$s" ] && add "$s"; done
 fi
 has() { [ -n "${want[$1]:-}" ]; }
-ORDER=(keystone bmc standalone ironic glance rabbitmq neutron placement nova)
+ORDER=(keystone bmc standalone ironic inspector glance rabbitmq neutron placement nova)
 sel=(); for s in "${ORDER[@]}"; do has $s && sel+=("$s"); done
 log "services: ${sel[*]}$(has neutron && echo " (neutron: $NEUTRON)") in $SERVICES_DIR"
 
@@ -57,6 +58,7 @@ pkgs=(curl python3-openstackclient python3-ironicclient python3-keystoneclient)
 has keystone   && pkgs+=(python3-keystone)
 has bmc        && pkgs+=(python3-pyghmi ipmitool)
 has ironic || has standalone && pkgs+=(python3-ironic ipmitool)
+has inspector  && pkgs+=(python3-ironic-inspector python3-keystonemiddleware)
 has glance || has standalone && pkgs+=(python3-glance python3-keystonemiddleware)
 has rabbitmq   && pkgs+=(rabbitmq-server)
 has neutron    && [ "$NEUTRON" = real ] && pkgs+=(python3-neutron)
@@ -90,6 +92,8 @@ has bmc        && { job bmc "$HERE/bmc.sh"; p1+=(bmc); }
 has standalone && { job standalone-ironic "$HERE/ironic.sh" standalone; job standalone-glance "$HERE/glance.sh" standalone
                     p1+=(standalone-ironic standalone-glance); }
 has ironic     && { job ironic "$HERE/ironic.sh" main; p1+=(ironic); }
+# inspector needs Keystone and Ironic only when a request comes (token checks, node lookups): phase 1 too
+has inspector  && { job inspector "$HERE/inspector.sh"; p1+=(inspector); }
 has glance     && { job glance "$HERE/glance.sh" main; p1+=(glance); }
 has rabbitmq   && { job rabbitmq "$HERE/rabbitmq.sh"; p1+=(rabbitmq); }
 # schemas (nova-manage / placement-manage / neutron models) need no running service: overlap them with Keystone

@@ -60,7 +60,7 @@ services = {
     'clouds_yaml': os.path.join(d, 'clouds.yaml'),
     'clouds': sorted(clouds),
     'keystone': auth_url,
-    'ironic': 'http://127.0.0.1:6385', 'glance': 'http://127.0.0.1:9292',
+    'ironic': 'http://127.0.0.1:6385', 'ironic_inspector': 'http://127.0.0.1:5050', 'glance': 'http://127.0.0.1:9292',
     'nova': 'http://127.0.0.1:8774/v2.1', 'placement': 'http://127.0.0.1:8778',
     'neutron': 'http://127.0.0.1:9696', 'neutron_kind': env['NEUTRON'],
     'standalone_ironic': sa_ironic, 'standalone_glance': sa_glance,
