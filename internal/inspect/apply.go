@@ -381,9 +381,9 @@ func (e *Engine) waitUnlocked(ctx context.Context, r *NodeResult, action Action)
 }
 
 // waitStable waits until Ironic has finished moving the node (no target
-// state) and released it.
+// state, or a failed state) and released it.
 func (e *Engine) waitStable(ctx context.Context, r *NodeResult, step Step) (Node, error) {
-	final, err := e.poll(ctx, r, func(n Node) bool { return n.TargetProvisionState == "" && n.Reservation == "" })
+	final, err := e.poll(ctx, r, func(n Node) bool { return !n.Busy() })
 	if err != nil {
 		return final, e.timeoutError(r, step, step.To, err)
 	}

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
@@ -84,10 +85,23 @@ func (n Node) Label() string {
 }
 
 // Busy reports an operation in progress: a target state is set (Ironic is
-// moving the node) or the node is locked by a conductor.
+// moving the node) or the node is locked by a conductor. A failed state is
+// where an operation ended, even though Ironic keeps its target there
+// ("inspect failed" -> manageable, "clean failed" -> available).
 func (n Node) Busy() bool {
-	return n.TargetProvisionState != targetNone || n.Reservation != reservationNone
+	return n.moving() || n.Reservation != reservationNone
 }
+
+// moving is a provision state change in progress.
+func (n Node) moving() bool {
+	return n.TargetProvisionState != targetNone && !Failed(n.ProvisionState)
+}
+
+// Failed reports a provision state an operation failed into: "inspect
+// failed", "clean failed", "deploy failed", ... Ironic's failure states are
+// not stable states of its state machine, so it leaves the target of the
+// failed operation set on the node; nothing moves it further by itself.
+func Failed(state string) bool { return strings.HasSuffix(state, " failed") }
 
 // Capabilities parses properties/capabilities; a malformed value reads as
 // whatever parsed before the bad item (never an error: it is Ironic's data).

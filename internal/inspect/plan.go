@@ -116,7 +116,7 @@ func NewPlan(observed Node, d Desired, inspectedThisRun bool) (Plan, error) {
 	// A node needs at most wait, manage, inspect, update, provide, power off:
 	// the bound only guards against a planning bug looping forever.
 	for i := 0; i < 12; i++ {
-		if target := n.TargetProvisionState; target != targetNone {
+		if target := n.TargetProvisionState; n.moving() {
 			// Ironic is moving the node (verifying, inspecting, cleaning, ...): wait for where it goes.
 			if target != StateManageable && target != StateAvailable {
 				return Plan{}, &PlanError{Node: observed.Label(), Reason: fmt.Sprintf(

@@ -80,6 +80,11 @@ func TestNewPlan(t *testing.T) {
 			want: []Action{ActInspect, ActProvide, ActPowerOff}, wantState: StateAvailable},
 		{name: "clean failed is managed then provided again", node: node(StateCleanFail, inspected, poweredOff), desired: Desired{Provide: true},
 			want: []Action{ActManage, ActProvide}, wantState: StateAvailable},
+		// What Ironic really shows: a failed state keeps the failed operation's target (not a stable state of its machine).
+		{name: "inspect failed keeping its target manageable is inspected again, not waited for", node: node(StateInspectFail, target(StateManageable)), desired: Desired{},
+			want: []Action{ActInspect}, wantState: StateManageable},
+		{name: "clean failed keeping its target available is managed then provided again", node: node(StateCleanFail, inspected, poweredOff, target(StateAvailable)), desired: Desired{Provide: true},
+			want: []Action{ActManage, ActProvide}, wantState: StateAvailable},
 		{name: "verifying is waited for", node: node(StateVerifying, target(StateManageable)), desired: Desired{},
 			want: []Action{ActWait, ActInspect}, wantState: StateManageable},
 		{name: "inspection in progress counts as the inspection", node: node(StateInspectWait, target(StateManageable)), desired: Desired{},

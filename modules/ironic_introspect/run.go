@@ -190,6 +190,11 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 // inspectorClient is ironic-inspector's API where the catalog lists one;
 // nil otherwise (standalone Ironic, or no inspector). internal/openstack
 // has no constructor for it: this is the smallest one.
+//
+// Catalogs list inspector unversioned (TripleO/puppet-ironic and devstack
+// register http://<host>:5050), and gophercloud's constructor, unlike its
+// NewBareMetalV1, does not add the version: without /v1 the data GET went to
+// :5050/introspection/<uuid>/data, a 404 that reads as "no data stored".
 func inspectorClient(cloud *openstack.Cloud, iface string) *gophercloud.ServiceClient {
 	if cloud.Standalone() {
 		return nil
@@ -204,6 +209,9 @@ func inspectorClient(cloud *openstack.Cloud, iface string) *gophercloud.ServiceC
 	sc, err := gcopenstack.NewBareMetalIntrospectionV1(cloud.Provider, gophercloud.EndpointOpts{Region: cloud.Region(), Availability: availability})
 	if err != nil {
 		return nil
+	}
+	if !strings.HasSuffix(strings.TrimSuffix(sc.Endpoint, "/"), "/v1") {
+		sc.ResourceBase = sc.Endpoint + "v1/"
 	}
 	return sc
 }
