@@ -6,12 +6,16 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,7 +24,10 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	gcopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	bmports "github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetalintrospection/v1/introspection"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -457,4 +464,323 @@ func TestIntrospectBadInput(t *testing.T) {
 		assert.Contains(t, r.Msg(), tt.msg, tt.name)
 	}
 	assert.Equal(t, "enroll", b.node(name).ProvisionState, "nothing moved")
+}
+
+// The ironic-inspector of tests/services (inspector.sh): Ironic's inspector
+// inspect interface hands it the node, and the test plays the ramdisk.
+const inspectorURL = "http://127.0.0.1:5050"
+
+// inspectorClient is ironic-inspector's API from the Keystone catalog
+// (type baremetal-introspection), for the test's own checks.
+func (b *inspBed) inspectorClient() *gophercloud.ServiceClient {
+	b.t.Helper()
+	cctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	cloud, err := openstack.Connect(cctx, openstack.Options{Cloud: b.cloud})
+	require.NoError(b.t, err)
+	sc, err := gcopenstack.NewBareMetalIntrospectionV1(cloud.Provider, gophercloud.EndpointOpts{Region: cloud.Region()})
+	require.NoError(b.t, err, "the catalog lists baremetal-introspection (tests/services/keystone-setup.py)")
+	sc.ResourceBase = strings.TrimSuffix(sc.Endpoint, "/") + "/v1/"
+	return sc
+}
+
+// createInspectorNode makes one fake-hardware node with the inspector
+// inspect interface and one port with a random MAC (inspector finds the
+// node by it when the ramdisk calls back). Extra properties are set as given.
+func (b *inspBed) createInspectorNode(part string, props map[string]any) (name, mac string) {
+	b.t.Helper()
+	name = b.create(part, 1, func(_ int, o *nodes.CreateOpts) {
+		o.InspectInterface = "inspector"
+		o.Properties = props
+	})[0]
+	r := make([]byte, 3)
+	_, _ = rand.Read(r)
+	mac = fmt.Sprintf("52:54:01:%02x:%02x:%02x", r[0], r[1], r[2])
+	n := b.node(name)
+	_, err := bmports.Create(b.ctx, b.client, bmports.CreateOpts{NodeUUID: n.UUID, Address: mac}).Extract()
+	require.NoError(b.t, err)
+	b.t.Cleanup(func() { b.releaseInspectorNode(name) })
+	return name, mac
+}
+
+// releaseInspectorNode makes the node deletable by the bed's cleanup: an
+// inspection still waiting for its ramdisk (a failed test) is aborted, so
+// inspector forgets it, and a node in "inspect failed" goes to maintenance
+// (Ironic deletes those only there).
+func (b *inspBed) releaseInspectorNode(name string) {
+	ctx := context.Background()
+	cur, err := nodes.Get(ctx, b.client, name).Extract()
+	if err != nil {
+		return
+	}
+	if cur.ProvisionState == "inspect wait" {
+		_ = nodes.ChangeProvisionState(ctx, b.client, cur.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetAbort}).ExtractErr()
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && cur.ProvisionState == "inspect wait"; time.Sleep(300 * time.Millisecond) {
+			if cur, err = nodes.Get(ctx, b.client, name).Extract(); err != nil {
+				return
+			}
+		}
+	}
+	if cur.ProvisionState == "inspect failed" {
+		_ = nodes.SetMaintenance(ctx, b.client, cur.UUID, nodes.MaintenanceOpts{Reason: "test cleanup"}).ExtractErr()
+	}
+}
+
+// waitInspectorWaiting polls inspector until it waits for the node's
+// ramdisk: Ironic's inspect wait comes first, inspector's "starting"
+// (lookup attributes, boot device, reboot) a moment later, and a ramdisk
+// calling back before that is not found.
+func (b *inspBed) waitInspectorWaiting(inspector *gophercloud.ServiceClient, uuid string) *introspection.Introspection {
+	b.t.Helper()
+	var st *introspection.Introspection
+	var err error
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		st, err = introspection.GetIntrospectionStatus(b.ctx, inspector, uuid).Extract()
+		if err == nil && st.State == "waiting" {
+			return st
+		}
+	}
+	b.t.Fatalf("inspector: introspection of %s not waiting after 1 min: %+v, %v", uuid, st, err)
+	return nil
+}
+
+// waitProvisionState polls Ironic until the node is in state (inspect wait
+// keeps a target state, manageable: only the state counts).
+func (b *inspBed) waitProvisionState(name, state string, within time.Duration) *nodes.Node {
+	b.t.Helper()
+	var n *nodes.Node
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		n = b.node(name)
+		if n.ProvisionState == state {
+			return n
+		}
+	}
+	b.t.Fatalf("%s: still %q (target %q) after %v, want %q; last_error %q", name, n.ProvisionState, n.TargetProvisionState, within, state, n.LastError)
+	return nil
+}
+
+// ramdiskInventory is what ironic-python-agent posts to inspector's
+// /v1/continue for a small virtual machine: one NIC (the port's MAC, the
+// one it PXE-booted from), cpus, memory, one disk of diskGiB, no BMC.
+func ramdiskInventory(mac string, cpus, memoryMiB, diskGiB int) map[string]any {
+	disk := map[string]any{
+		"name": "/dev/sda", "model": "QEMU HARDDISK", "size": diskGiB << 30, "rotational": true,
+		"wwn": nil, "serial": "QM00001", "vendor": "ATA", "hctl": "0:0:0:0", "by_path": "/dev/disk/by-path/pci-0000:00:01.1-ata-1",
+	}
+	return map[string]any{
+		"inventory": map[string]any{
+			"interfaces": []any{map[string]any{
+				"name": "eth0", "mac_address": mac, "ipv4_address": "192.168.24.51", "ipv6_address": "fe80::5054:1ff:fe00:1%eth0",
+				"has_carrier": true, "lldp": nil, "vendor": "0x1af4", "product": "0x0001", "client_id": nil, "biosdevname": nil, "speed_mbps": nil,
+			}},
+			"cpu": map[string]any{"model_name": "Intel Xeon Processor (Icelake)", "frequency": "2593.906", "count": cpus,
+				"architecture": "x86_64", "flags": []any{"fpu", "vmx", "aes", "pae"}, "socket_count": 1},
+			"memory":        map[string]any{"total": int64(memoryMiB-256) << 20, "physical_mb": memoryMiB},
+			"disks":         []any{disk},
+			"bmc_address":   "0.0.0.0",
+			"bmc_v6address": "::/0",
+			"bmc_mac":       nil,
+			"boot":          map[string]any{"current_boot_mode": "uefi", "pxe_interface": mac},
+			"system_vendor": map[string]any{"product_name": "Standard PC (Q35 + ICH9, 2009)", "serial_number": "", "manufacturer": "QEMU"},
+			"hostname":      "localhost.localdomain",
+		},
+		"root_disk":      disk,
+		"boot_interface": mac,
+		"configuration":  map[string]any{"collectors": []any{"default", "logs"}, "managers": []any{}},
+	}
+}
+
+// postRamdiskData does what the ramdisk does at the end of inspection: POST
+// its data to inspector's /v1/continue, unauthenticated (the ramdisk has no
+// token; the endpoint is public). Returns the status and the body.
+func postRamdiskData(t *testing.T, data map[string]any) (int, string) {
+	t.Helper()
+	body, err := json.Marshal(data)
+	require.NoError(t, err)
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(inspectorURL+"/v1/continue", "application/json", bytes.NewReader(body))
+	require.NoError(t, err, "ironic-inspector must be up (tests/services/up.sh ironic)")
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+// asyncPlay is an ansible-playbook run in the background: the test plays
+// the ramdisk while the module waits for the inspection.
+type asyncPlay struct {
+	done chan *PlaybookRun
+	run  *PlaybookRun
+	got  bool
+}
+
+// runPlaybookAsync starts the run. If the test ends before the run did (a
+// failed assertion), the cleanup calls unblock (abort what the module
+// waits for) and waits for ansible-playbook, so no goroutine outlives the test.
+func runPlaybookAsync(t *testing.T, play string, unblock func()) *asyncPlay {
+	t.Helper()
+	// Not t.TempDir: its cleanup would run before this one and remove the
+	// playbook under a still running ansible-playbook.
+	dir, err := os.MkdirTemp("", "insp-play-")
+	require.NoError(t, err)
+	file := filepath.Join(dir, "play.yml")
+	require.NoError(t, os.WriteFile(file, []byte(play), 0o644))
+	a := &asyncPlay{done: make(chan *PlaybookRun, 1)}
+	go func() {
+		// RunPlaybookFile ends its goroutine (t.Fatalf) when ansible-playbook
+		// cannot run at all: the deferred send reports that as a nil run.
+		var run *PlaybookRun
+		defer func() { a.done <- run }()
+		run = RunPlaybookFile(t, file, inspEnv())
+	}()
+	t.Cleanup(func() {
+		defer os.RemoveAll(dir)
+		if a.got {
+			return
+		}
+		unblock()
+		select {
+		case <-a.done:
+		case <-time.After(5 * time.Minute):
+			t.Logf("ansible-playbook still running 5 min after the test ended")
+		}
+	})
+	return a
+}
+
+func (a *asyncPlay) wait(t *testing.T, within time.Duration) *PlaybookRun {
+	t.Helper()
+	select {
+	case a.run = <-a.done:
+		a.got = true
+		require.NotNil(t, a.run, "ansible-playbook did not run (see the log above)")
+		return a.run
+	case <-time.After(within):
+		t.Fatalf("ansible-playbook still running after %v", within)
+		return nil
+	}
+}
+
+// TestIntrospectThroughIronicInspector: the TripleO introspection path for
+// real. A fake-hardware node with inspect_interface inspector goes manage ->
+// inspect; Ironic hands it to ironic-inspector, which "boots" it (fake power)
+// and waits for the ramdisk; the test posts an ironic-python-agent inventory
+// to inspector; inspector's hooks write the node's properties, Ironic sees
+// the inspection finished, and the module returns what inspector stored
+// (GET /v1/introspection/<uuid>/data: Ironic keeps no copy here, as OSP 17's
+// Ironic). A second run is unchanged and still returns the data.
+func TestIntrospectThroughIronicInspector(t *testing.T) {
+	start := time.Now()
+	b := newInspBed(t)
+	inspector := b.inspectorClient()
+	name, mac := b.createInspectorNode("inspector", nil)
+	uuid := b.node(name).UUID
+	play := inspPlay(inspTask("introspect", map[string]any{
+		"nodes": []string{name}, "introspection_data": true, "capabilities": "profile:baremetal", "retries": 0, "timeout": 300,
+	}, ""))
+
+	bg := runPlaybookAsync(t, play, func() { b.releaseInspectorNode(name) })
+	b.waitProvisionState(name, "inspect wait", 2*time.Minute)
+	status := b.waitInspectorWaiting(inspector, uuid)
+	assert.False(t, status.Finished, "Ironic handed the node to inspector, which waits for the ramdisk")
+	assert.Equal(t, "power on", b.node(name).PowerState, "inspector (re)booted the node through Ironic")
+	waited := time.Since(start)
+
+	code, body := postRamdiskData(t, ramdiskInventory(mac, 6, 12288, 120))
+	require.Equal(t, 200, code, body)
+	assert.JSONEq(t, fmt.Sprintf(`{"uuid": %q}`, uuid), body, "inspector found the node by its MAC")
+
+	run := bg.wait(t, 3*time.Minute)
+	r := run.Task(t, "introspect")
+	require.False(t, r.Failed(), r.Msg())
+	assert.True(t, r.Changed())
+	assert.Regexp(t, `^1 node\(s\): 1 changed, 0 unchanged \(manage 1, inspect 1, update 1\) in [0-9.]+ s$`, r.Msg())
+
+	// Ironic itself: what inspector's hooks wrote, from our inventory.
+	n := b.node(name)
+	assert.Equal(t, "manageable", n.ProvisionState)
+	assert.Empty(t, n.LastError)
+	assert.NotNil(t, n.InspectionFinishedAt)
+	assert.Equal(t, "power off", n.PowerState, "inspector powers the node off after processing")
+	assert.EqualValues(t, "6", fmt.Sprint(n.Properties["cpus"]))
+	assert.EqualValues(t, "12288", fmt.Sprint(n.Properties["memory_mb"]))
+	assert.EqualValues(t, "119", fmt.Sprint(n.Properties["local_gb"]), "120 GiB root disk, less inspector's 1 GiB partitioning spacing")
+	assert.Equal(t, "x86_64", n.Properties["cpu_arch"])
+	caps := inspCaps(n)
+	assert.Equal(t, "true", caps["cpu_vt"], "inspector's capabilities hook (vmx flag)")
+	assert.Equal(t, "true", caps["cpu_aes"], "inspector's capabilities hook (aes flag)")
+	assert.Equal(t, "baremetal", caps["profile"], "the module's tag, merged into inspector's capabilities")
+	status, err := introspection.GetIntrospectionStatus(b.ctx, inspector, uuid).Extract()
+	require.NoError(t, err)
+	assert.True(t, status.Finished)
+	assert.Empty(t, status.Error)
+
+	// The module's report: inspector's stored data, the inventory posted above.
+	got := inspNodes(r)[name]
+	require.NotNil(t, got)
+	assert.Equal(t, "changed", got["status"])
+	assert.Equal(t, []any{"manage (enroll -> manageable)", "inspect (manageable)", "update properties/capabilities"}, got["steps"])
+	assert.EqualValues(t, "12288", fmt.Sprint(got["properties"].(map[string]any)["memory_mb"]))
+	data, ok := got["introspection_data"].(map[string]any)
+	require.True(t, ok, "introspection_data missing from the result: %v (warnings: %v)", got, r.Result["warnings"])
+	assert.Equal(t, "ironic-inspector", data["source"])
+	stored, _ := data["data"].(map[string]any)
+	require.NotNil(t, stored, "introspection_data.data: %v", data)
+	assert.EqualValues(t, 12288, path(stored, "inventory", "memory", "physical_mb"))
+	assert.EqualValues(t, 6, path(stored, "inventory", "cpu", "count"))
+	ifaces, _ := path(stored, "inventory", "interfaces").([]any)
+	require.Len(t, ifaces, 1)
+	assert.Equal(t, mac, path(ifaces[0].(map[string]any), "mac_address"))
+	assert.Equal(t, "/dev/sda", path(stored, "root_disk", "name"))
+	assert.EqualValues(t, 119, stored["local_gb"], "processed data: what inspector computed")
+	assert.Equal(t, []any{mac}, stored["macs"], "processed data: the MACs inspector validated")
+	assert.Empty(t, r.Result["warnings"])
+
+	second := RunPlaybook(t, play, inspEnv())
+	r = second.Task(t, "introspect")
+	require.False(t, r.Failed(), r.Msg())
+	assert.False(t, r.Changed(), "already inspected, capability present: %s", r.Msg())
+	assert.Equal(t, "manageable", b.node(name).ProvisionState)
+	again := inspNodes(r)[name]
+	require.NotNil(t, again)
+	assert.Equal(t, "unchanged", again["status"])
+	assert.Equal(t, "ironic-inspector", path(again, "introspection_data", "source"), "an unchanged node still reports its data")
+	t.Logf("inspect wait reached after %v; whole test %v", waited, time.Since(start))
+}
+
+// TestIntrospectInspectorFailureReported: inspector fails the inspection
+// (root device hints that no disk of the posted inventory satisfies, a
+// classic of real introspection); the node ends in "inspect failed" and the
+// task fails naming Ironic's last_error, which carries inspector's words.
+func TestIntrospectInspectorFailureReported(t *testing.T) {
+	b := newInspBed(t)
+	name, mac := b.createInspectorNode("inspfail", map[string]any{"root_device": map[string]any{"name": "/dev/nvme9n1"}})
+	play := inspPlay(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 0, "timeout": 300}, "      ignore_errors: true\n"))
+
+	bg := runPlaybookAsync(t, play, func() { b.releaseInspectorNode(name) })
+	b.waitProvisionState(name, "inspect wait", 2*time.Minute)
+	b.waitInspectorWaiting(b.inspectorClient(), b.node(name).UUID)
+	code, body := postRamdiskData(t, ramdiskInventory(mac, 2, 4096, 40))
+	assert.Equal(t, 400, code, "inspector answers the ramdisk with its processing error: %s", body)
+	assert.Contains(t, body, "No disks satisfied root device hints")
+
+	run := bg.wait(t, 3*time.Minute)
+	r := run.Task(t, "introspect")
+	require.True(t, r.Failed(), r.Msg())
+	got := inspNodes(r)[name]
+	require.NotNil(t, got)
+	assert.Equal(t, true, got["changed"], "the node was managed and inspected")
+	assert.Equal(t, []any{"manage (enroll -> manageable)", "inspect (manageable)"}, got["steps"])
+	n := b.node(name)
+	assert.Equal(t, "inspect failed", n.ProvisionState)
+	assert.Contains(t, n.LastError, "ironic-inspector inspection failed: No disks satisfied root device hints")
+	msg := r.Msg()
+	assert.Contains(t, msg, name+": inspect failed: ")
+	assert.Contains(t, msg, n.LastError)
+	failed, _ := r.Result["failed_nodes"].([]any)
+	require.Len(t, failed, 1)
+	f := failed[0].(map[string]any)
+	assert.Equal(t, "inspect", f["step"])
+	assert.Equal(t, "inspect failed", f["provision_state"])
+	assert.Equal(t, n.LastError, f["last_error"])
+	t.Logf("msg: %s", msg)
 }
