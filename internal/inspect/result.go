@@ -109,6 +109,13 @@ func (r *NodeResult) seen(at time.Time, n Node) {
 	r.event(at, state, "%s", what)
 }
 
+// Changed says whether the node was changed: it succeeded with steps, or
+// failed after some step already acted on it (a task that fails can still
+// have changed things, and Ansible's changed flag says so).
+func (r *NodeResult) Changed() bool {
+	return r.Status == StatusChanged || (r.Status == StatusFailed && len(r.Steps) > 0)
+}
+
 // Summary counts the outcomes of a task.
 type Summary struct {
 	Total, Changed, Unchanged, Failed, NotStarted int

@@ -27,6 +27,9 @@ type transition struct {
 	hang     bool // never ends by itself (abort ends it)
 }
 
+// failureTargets are the targets Ironic leaves on its failure states.
+var failureTargets = map[string]any{stateInspectFail: stateManageable, stateCleanFail: stateAvailable}
+
 // advance completes every transition due by now, and releases expired locks.
 func (s *Server) advance(now time.Time) {
 	for _, n := range s.nodes {
@@ -36,7 +39,9 @@ func (s *Server) advance(now time.Time) {
 		}
 		n.pending = nil
 		n.body["provision_state"] = p.state
-		n.body["target_provision_state"] = nil
+		// As Ironic's state machine: a failure state keeps its target
+		// (inspect failed -> manageable, clean failed -> available).
+		n.body["target_provision_state"] = failureTargets[p.state]
 		n.body["provision_updated_at"] = p.due.Format(time.RFC3339Nano)
 		n.lastDone = p.due
 		if p.lastErr != "" {
@@ -123,7 +128,7 @@ func (s *Server) provision(w http.ResponseWriter, n *Node, target string, now ti
 		start(stateCleaning, stateAvailable, transition{})
 	case target == "abort" && state == stateInspectWait:
 		n.pending = nil
-		n.body["provision_state"], n.body["target_provision_state"] = stateInspectFail, nil
+		n.body["provision_state"], n.body["target_provision_state"] = stateInspectFail, failureTargets[stateInspectFail]
 		n.body["last_error"] = "inspection aborted by the operator"
 		n.body["inspection_started_at"] = nil
 		w.WriteHeader(http.StatusAccepted)

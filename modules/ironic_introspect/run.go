@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,7 +173,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 		values["diff"] = diff(results, plans)
 	}
 	sum := inspect.Summarize(results, elapsed)
-	changed := sum.Changed > 0
+	changed := slices.ContainsFunc(results, (*inspect.NodeResult).Changed)
 	if sum.Failed > 0 || sum.NotStarted > 0 {
 		values["changed"] = changed
 		return nil, ansible.Failf(values, "%s", failureMessage(results, sum))
@@ -270,7 +271,7 @@ func nodeValue(r *inspect.NodeResult) map[string]any {
 		"name":                   n.Name,
 		"uuid":                   n.UUID,
 		"status":                 string(r.Status),
-		"changed":                r.Status == inspect.StatusChanged || (r.Status == inspect.StatusFailed && len(r.Steps) > 0),
+		"changed":                r.Changed(),
 		"failed":                 r.Status == inspect.StatusFailed || r.Status == inspect.StatusNotStarted,
 		"provision_state":        n.ProvisionState,
 		"power_state":            orNil(n.PowerState),
@@ -301,7 +302,7 @@ func nodeValue(r *inspect.NodeResult) map[string]any {
 func diff(results []*inspect.NodeResult, plans []inspect.Plan) map[string]any {
 	before, after := map[string]any{}, map[string]any{}
 	for i, r := range results {
-		if r.Status != inspect.StatusChanged && !(r.Status == inspect.StatusFailed && len(r.Steps) > 0) {
+		if !r.Changed() {
 			continue
 		}
 		end := r.Node

@@ -156,6 +156,17 @@ func TestFailedNodeIsListedOthersReported(t *testing.T) {
 	assert.EqualValues(t, 1, sum["changed"])
 }
 
+// A task whose only node fails after it was already managed still changed
+// that node: Ansible's changed flag must say so, as the node entry does.
+func TestFailureAfterAStepReportsChanged(t *testing.T) {
+	f := ironicfake.New(t)
+	f.Add("insp-late", "enroll", ironicfake.InspectFailures(1))
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-late"}, "retries": 0}), run)
+	assert.Equal(t, true, res["failed"])
+	assert.Equal(t, true, res["changed"], "the node was moved to manageable before inspection failed")
+	assert.Equal(t, true, nodesByName(t, res)["insp-late"]["changed"])
+}
+
 func TestNodesThatCannotBeHandledChangeNothing(t *testing.T) {
 	f := ironicfake.New(t)
 	f.Add("insp-ok", "enroll")
