@@ -27,7 +27,7 @@ var examplesModules = []string{"ironic_enroll", "ironic_introspect", "glance_rhc
 // equal to the spec) and parses it as a task list.
 func moduleExamples(t *testing.T, module string) (text string, tasks []map[string]any) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRootDir(), "collection", "plugins", "modules", module+".yml"))
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "collection", "plugins", "modules", module+".yml"))
 	require.NoError(t, err)
 	var doc struct {
 		Examples string `yaml:"EXAMPLES"`
@@ -38,15 +38,17 @@ func moduleExamples(t *testing.T, module string) (text string, tasks []map[strin
 	return doc.Examples, tasks
 }
 
-// repoRootDir is the checkout (two levels up from this package).
-func repoRootDir() string {
+// repoRoot is the checkout the tests run from. It lives in this untagged
+// file so the guard (unit) and the integration tests share it.
+var repoRoot = func() string {
 	wd, _ := os.Getwd()
 	return filepath.Clean(filepath.Join(wd, "..", ".."))
-}
+}()
 
 var (
-	urlPattern  = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
-	ipv4Pattern = regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}\b`)
+	urlPattern   = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
+	ipv4Pattern  = regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}\b`)
+	jinjaPattern = regexp.MustCompile(`\{\{.*?\}\}`)
 )
 
 // hostKeys are option keys whose value is a host or URL something will contact.
@@ -63,7 +65,7 @@ func isHostKey(key string) bool {
 // which pass through here too.
 func loopbackProblem(s string, hostKey bool) string {
 	if strings.Contains(s, "{{") {
-		s = regexp.MustCompile(`\{\{.*?\}\}`).ReplaceAllString(s, "")
+		s = jinjaPattern.ReplaceAllString(s, "")
 		hostKey = false // the host is the expression's value, checked where it is given
 	}
 	var hosts []string

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -159,13 +158,8 @@ func TestModuleExamplesRun(t *testing.T) {
 			}
 		}
 	}
-	deleteImages := func() {
-		for _, name := range exampleImages {
-			for _, im := range imagesNamed(t, glance(t), name) {
-				_ = images.Delete(context.Background(), b.image, im.ID).ExtractErr()
-			}
-		}
-	}
+	c := glance(t)
+	deleteImages := func() { _ = deleteImagesNamed(t, c, exampleImages...) }
 	for _, name := range []string{"blade-ocp-node-1", "blade-ocp-node-2"} {
 		for _, srv := range b.serversNamed(name) {
 			t.Logf("removing a leftover server %s", srv.Name)
@@ -219,7 +213,6 @@ func TestModuleExamplesRun(t *testing.T) {
 
 	t.Run("glance_rhcos", func(t *testing.T) {
 		h.run(t, "glance_rhcos")
-		c := glance(t)
 		for name, format := range map[string]string{"rhcos-4.16": "qcow2", "rhcos-image": "qcow2", "rhcos-raw": "raw"} {
 			list := imagesNamed(t, c, name)
 			require.Len(t, list, 1, name)

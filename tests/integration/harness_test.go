@@ -16,12 +16,6 @@ import (
 	"testing"
 )
 
-// repoRoot is the checkout the tests run from.
-var repoRoot = func() string {
-	wd, _ := os.Getwd()
-	return filepath.Clean(filepath.Join(wd, "..", ".."))
-}()
-
 // collectionsPath is a throwaway collections path holding the built tarball,
 // installed once per test binary by TestMain.
 var collectionsPath string

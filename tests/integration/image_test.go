@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -194,20 +195,25 @@ func imagesNamed(t *testing.T, c *openstack.Cloud, name string) []images.Image {
 	return out
 }
 
+// deleteImagesNamed deletes every image of the names now.
+func deleteImagesNamed(t *testing.T, c *openstack.Cloud, names ...string) error {
+	ctx := context.Background()
+	sc, err := c.Image(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range names {
+		for _, im := range imagesNamed(t, c, n) {
+			errs = append(errs, images.Delete(ctx, sc, im.ID).ExtractErr())
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // cleanupImages deletes every image of the names when the test ends.
 func cleanupImages(t *testing.T, c *openstack.Cloud, names ...string) {
-	t.Cleanup(func() {
-		ctx := context.Background()
-		sc, err := c.Image(ctx)
-		if err != nil {
-			return
-		}
-		for _, n := range names {
-			for _, im := range imagesNamed(t, c, n) {
-				images.Delete(ctx, sc, im.ID)
-			}
-		}
-	})
+	t.Cleanup(func() { _ = deleteImagesNamed(t, c, names...) })
 }
 
 func fileSHA512(t *testing.T, path string) string {
@@ -452,11 +458,7 @@ func TestGlanceRHCOSWebDownload(t *testing.T) {
 
 	again := RunPlaybook(t, playbook(taskYAML("import", map[string]string{"name": name, "url": src.URL + "/rhcos.raw", "method": "web-download", "timeout": "120"})), cloudsEnv())
 	assert.False(t, again.Task(t, "import").Changed(), "second run: %s", again.Output())
-	sc, err := c.Image(context.Background())
-	require.NoError(t, err)
-	for _, im := range imagesNamed(t, c, name) {
-		require.NoError(t, images.Delete(context.Background(), sc, im.ID).ExtractErr())
-	}
+	require.NoError(t, deleteImagesNamed(t, c, name))
 
 	refused := strings.Replace(src.URL, "127.0.0.1", "localhost", 1) + "/rhcos.raw"
 	run = RunPlaybook(t, playbook(taskYAML("import", map[string]string{"name": name, "url": refused, "method": "web-download", "timeout": "120"})), cloudsEnv())
