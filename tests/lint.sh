@@ -91,6 +91,11 @@ need(not set(deps) - known, f"unknown dependencies keys: {sorted(set(deps) - kno
 for key in ("ansible_core", "ansible_runner"):
     if key in deps:
         need(set(deps[key] or {}) <= {"package_pip"}, f"dependencies.{key} takes only package_pip")
+# The modules are static binaries: the EE needs no requirements besides
+# ansible-core and ansible-runner.
+for key in ("galaxy", "python", "system"):
+    need(key not in deps, f"dependencies.{key}: the modules need no {key} requirements")
+need("ansible-core" in str((deps.get("ansible_core") or {}).get("package_pip", "")), "dependencies.ansible_core.package_pip must install ansible-core")
 if "python_interpreter" in deps:
     need(set(deps["python_interpreter"] or {}) <= {"package_system", "python_path"},
          "dependencies.python_interpreter takes package_system and python_path")
@@ -139,6 +144,7 @@ if not problems:
     mods = glob.glob(scratch + "/usr/share/ansible/collections/ansible_collections/metalkit/baremetal/plugins/modules/*")
     binaries = [m for m in mods if not m.endswith((".yml", ".yaml"))]
     need(bool(binaries) and all(os.access(m, os.X_OK) for m in binaries), f"installed modules missing or not executable: {binaries}")
+    need(not any(os.path.exists(d) for d in copied.values()), "the install step must remove its staging copy from the image")
 for p in problems:
     print(f"lint: execution-environment.yml: {p}")
 if problems:
