@@ -39,3 +39,19 @@ func TestApplyInspectFailedKeepingItsTargetIsAFailureNotAWait(t *testing.T) {
 		assert.Equal(t, StateManageable, f.Node("insp-fail")["target_provision_state"], "the fake keeps the target as Ironic does")
 	}
 }
+
+// A node Ironic left in "clean failed" (target still "available") is
+// managed, inspected and provided again: once manageable it carries no
+// target, so nothing waits on it as if Ironic were still moving it.
+func TestApplyFromCleanFailedDoesNotWait(t *testing.T) {
+	f := ironicfake.New(t)
+	f.Add("insp-cleanfail", StateCleanFail, ironicfake.Field("target_provision_state", StateAvailable))
+	e := engine(f)
+	e.Timeout = 10 * time.Second
+	start := time.Now()
+	r := e.Apply(context.Background(), observeAll(t, f, "insp-cleanfail"), Desired{Provide: true})[0]
+	require.Equal(t, StatusChanged, r.Status, "%v", r.Err)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Equal(t, StateAvailable, f.Node("insp-cleanfail")["provision_state"])
+	assert.Nil(t, f.Node("insp-cleanfail")["target_provision_state"])
+}

@@ -1,10 +1,11 @@
 package inspect
 
 import (
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/metalkit/baremetal/internal/openstack"
 )
 
 // Provision states this package reasons about, spelled as Ironic spells them.
@@ -94,14 +95,15 @@ func (n Node) Busy() bool {
 
 // moving is a provision state change in progress.
 func (n Node) moving() bool {
-	return n.TargetProvisionState != targetNone && !Failed(n.ProvisionState)
+	return n.TargetProvisionState != targetNone && !failed(n.ProvisionState)
 }
 
-// Failed reports a provision state an operation failed into: "inspect
-// failed", "clean failed", "deploy failed", ... Ironic's failure states are
-// not stable states of its state machine, so it leaves the target of the
-// failed operation set on the node; nothing moves it further by itself.
-func Failed(state string) bool { return strings.HasSuffix(state, " failed") }
+// failed reports a provision state an operation failed into
+// (openstack.NodeFailStates: "inspect failed", "clean failed", ...).
+// Ironic's failure states are not stable states of its state machine, so it
+// leaves the target of the failed operation set on the node; nothing moves
+// it further by itself.
+func failed(state string) bool { return slices.Contains(openstack.NodeFailStates, state) }
 
 // Capabilities parses properties/capabilities; a malformed value reads as
 // whatever parsed before the bad item (never an error: it is Ironic's data).

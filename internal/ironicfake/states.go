@@ -30,6 +30,15 @@ type transition struct {
 // failureTargets are the targets Ironic leaves on its failure states.
 var failureTargets = map[string]any{stateInspectFail: stateManageable, stateCleanFail: stateAvailable}
 
+// settle puts the node in a state it stays in, as Ironic's state machine
+// does: a stable state has no target, a failure state keeps the target of
+// the operation that failed (inspect failed -> manageable, clean failed ->
+// available).
+func settle(n *Node, state string) {
+	n.body["provision_state"] = state
+	n.body["target_provision_state"] = failureTargets[state]
+}
+
 // advance completes every transition due by now, and releases expired locks.
 func (s *Server) advance(now time.Time) {
 	for _, n := range s.nodes {
@@ -38,10 +47,7 @@ func (s *Server) advance(now time.Time) {
 			continue
 		}
 		n.pending = nil
-		n.body["provision_state"] = p.state
-		// As Ironic's state machine: a failure state keeps its target
-		// (inspect failed -> manageable, clean failed -> available).
-		n.body["target_provision_state"] = failureTargets[p.state]
+		settle(n, p.state)
 		n.body["provision_updated_at"] = p.due.Format(time.RFC3339Nano)
 		n.lastDone = p.due
 		if p.lastErr != "" {
@@ -97,7 +103,8 @@ func (s *Server) provision(w http.ResponseWriter, n *Node, target string, now ti
 	switch {
 	case target == "manage" && (state == stateEnroll || state == stateCleanFail || state == stateInspectFail || state == stateAvailable):
 		if state != stateEnroll {
-			n.body["provision_state"], n.body["last_error"] = stateManageable, nil
+			settle(n, stateManageable)
+			n.body["last_error"] = nil
 			n.lastDone = now
 			w.WriteHeader(http.StatusAccepted)
 			return
@@ -128,7 +135,7 @@ func (s *Server) provision(w http.ResponseWriter, n *Node, target string, now ti
 		start(stateCleaning, stateAvailable, transition{})
 	case target == "abort" && state == stateInspectWait:
 		n.pending = nil
-		n.body["provision_state"], n.body["target_provision_state"] = stateInspectFail, failureTargets[stateInspectFail]
+		settle(n, stateInspectFail)
 		n.body["last_error"] = "inspection aborted by the operator"
 		n.body["inspection_started_at"] = nil
 		w.WriteHeader(http.StatusAccepted)
