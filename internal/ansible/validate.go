@@ -521,7 +521,10 @@ func (v *validation) addCoercedSecrets(c *cOptions, params map[string]any) {
 		if o.NoLog && pyTruthy(params[name]) {
 			v.secrets.addValue(params[name])
 		}
-		v.listNoLogKeys(o, params[name])
+		if o.NoLogKey != nil {
+			// Already converted: listNoLogKeys' type conversion ran before the checks.
+			v.secrets.addKeyed(o.NoLogKey, params[name])
+		}
 		if o.sub == nil {
 			continue
 		}
