@@ -56,8 +56,10 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	if d.UserData != nil {
 		values["user_data"] = d.UserData.Report()
 	}
-	if len(plan.Existing) == 1 {
-		// Read-only, so check mode shows it too: where the server runs.
+	if len(plan.Existing) == 1 && (m.CheckMode || plan.Failure != "") {
+		// Where the server runs, for the results that return before Apply
+		// (check mode, a plan failure); Apply reports it otherwise, and
+		// reads the node itself.
 		var node *nodes.Node
 		if c.Baremetal != nil && plan.Existing[0].Status != "ERROR" {
 			node, _ = server.NodeOf(ctx, c, &plan.Existing[0])
