@@ -28,10 +28,6 @@ import (
 // in anything ansible-playbook prints.
 const enrSentinel = "S3nt-Enroll-9c2f41" // IPMI passwords are at most 20 bytes
 
-func enrEnv() []string {
-	return []string{"OS_CLIENT_CONFIG_FILE=" + filepath.Join(repoRoot, "build", "services", "clouds.yaml")}
-}
-
 // enrIronic is a client on a test Ironic ("local": Keystone auth, watched
 // by Nova; "local-standalone": noauth, for bulk tests), to check what the
 // module did independently of its own report.
@@ -154,10 +150,6 @@ func enrBMC(t *testing.T, count int) []int {
 	return nil
 }
 
-func enrPlay(tasks string) string {
-	return "- hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks
-}
-
 func enrNodesOf(r TaskResult) []map[string]any {
 	var out []map[string]any
 	list, _ := r.Result["nodes"].([]any)
@@ -206,13 +198,13 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
     }
   ]
 }`, bmc[0], enrSentinel)), 0o600))
-	play := enrPlay(fmt.Sprintf(`    - name: enroll
+	play := playbook(fmt.Sprintf(`    - name: enroll
       metalkit.baremetal.ironic_enroll:
         cloud: local
         nodes_file: %s
 `, file))
 
-	check := RunPlaybook(t, play, enrEnv(), "--check", "--diff")
+	check := RunPlaybook(t, play, cloudsEnv(), "--check", "--diff")
 	AssertNoSecret(t, check, enrSentinel)
 	r := check.Task(t, "enroll")
 	require.False(t, r.Failed(), r.Msg())
@@ -221,7 +213,7 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 	assert.Empty(t, enrNodes(t, c, "enr-ipmi-"), "check mode created nothing")
 
 	start := time.Now()
-	first := RunPlaybook(t, play, enrEnv())
+	first := RunPlaybook(t, play, cloudsEnv())
 	t.Logf("first run (create + port + manage through IPMI): %v", time.Since(start))
 	AssertNoSecret(t, first, enrSentinel)
 	r = first.Task(t, "enroll")
@@ -249,7 +241,7 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 	assert.Empty(t, n.CleanStep, "never cleaned")
 	assert.NotEqual(t, "", n.PowerState, "Ironic read the power state from the emulated BMC")
 
-	second := RunPlaybook(t, play, enrEnv(), "--diff")
+	second := RunPlaybook(t, play, cloudsEnv(), "--diff")
 	AssertNoSecret(t, second, enrSentinel)
 	r = second.Task(t, "enroll")
 	require.False(t, r.Failed(), r.Msg())
@@ -258,14 +250,14 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 
 	const wrongPassword = "Wr0ng-pw-e1e2"
 	// A wrong password: that node fails with Ironic's last_error, the other enrolls.
-	bad := enrPlay(fmt.Sprintf(`    - name: enroll two
+	bad := playbook(fmt.Sprintf(`    - name: enroll two
       metalkit.baremetal.ironic_enroll:
         cloud: local
         nodes:
           - {name: enr-ipmi-good, pm_type: ipmi, pm_addr: 127.0.0.1, pm_port: %d, pm_user: admin, pm_password: "%s", mac: ["52:54:00:e1:00:01"]}
           - {name: enr-ipmi-badpw, pm_type: ipmi, pm_addr: 127.0.0.1, pm_port: %d, pm_user: admin, pm_password: "%s", mac: ["52:54:00:e1:00:02"]}
 `, bmc[1], enrSentinel, bmc[0], wrongPassword))
-	badRun := RunPlaybook(t, bad, enrEnv())
+	badRun := RunPlaybook(t, bad, cloudsEnv())
 	AssertNoSecret(t, badRun, enrSentinel, wrongPassword)
 	r = badRun.Task(t, "enroll two")
 	assert.True(t, r.Failed())
@@ -278,7 +270,7 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 	assert.NotEmpty(t, got[1]["last_error"])
 	t.Logf("Ironic's last_error for the wrong password: %v", got[1]["last_error"])
 
-	absent := enrPlay(`    - name: remove
+	absent := playbook(`    - name: remove
       metalkit.baremetal.ironic_enroll:
         cloud: local
         state: absent
@@ -288,12 +280,12 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
           - name: enr-ipmi-badpw
           - name: enr-ipmi-never-existed
 `)
-	gone := RunPlaybook(t, absent, enrEnv())
+	gone := RunPlaybook(t, absent, cloudsEnv())
 	r = gone.Task(t, "remove")
 	require.False(t, r.Failed(), r.Msg())
 	assert.Equal(t, "4 nodes: 1 already absent, 3 deleted", r.Msg())
 	assert.Empty(t, enrNodes(t, c, "enr-ipmi-"))
-	again := RunPlaybook(t, absent, enrEnv())
+	again := RunPlaybook(t, absent, cloudsEnv())
 	assert.False(t, again.Task(t, "remove").Changed())
 }
 
@@ -315,14 +307,14 @@ func TestEnroll200FakeNodes(t *testing.T) {
 	vars, _ := json.Marshal(map[string]any{"bulk_nodes": list})
 	varsFile := filepath.Join(t.TempDir(), "vars.json")
 	require.NoError(t, os.WriteFile(varsFile, vars, 0o600))
-	play := enrPlay(`    - name: enroll 200
+	play := playbook(`    - name: enroll 200
       metalkit.baremetal.ironic_enroll:
         cloud: local-standalone
         nodes: "{{ bulk_nodes }}"
         concurrency: 16
 `)
 	start := time.Now()
-	first := RunPlaybook(t, play, enrEnv(), "-e", "@"+varsFile)
+	first := RunPlaybook(t, play, cloudsEnv(), "-e", "@"+varsFile)
 	took := time.Since(start)
 	r := first.Task(t, "enroll 200")
 	require.False(t, r.Failed(), r.Msg())
@@ -337,7 +329,7 @@ func TestEnroll200FakeNodes(t *testing.T) {
 	}
 
 	start = time.Now()
-	second := RunPlaybook(t, play, enrEnv(), "-e", "@"+varsFile)
+	second := RunPlaybook(t, play, cloudsEnv(), "-e", "@"+varsFile)
 	again := time.Since(start)
 	r = second.Task(t, "enroll 200")
 	require.False(t, r.Failed(), r.Msg())
@@ -352,7 +344,7 @@ func TestEnrollKeepsIntrospectedProperties(t *testing.T) {
 	c := enrIronic(t, "local")
 	enrCleanup(t, c, "enr-insp-")
 	task := func(caps string) string {
-		return enrPlay(fmt.Sprintf(`    - name: enroll
+		return playbook(fmt.Sprintf(`    - name: enroll
       metalkit.baremetal.ironic_enroll:
         cloud: local
         nodes:
@@ -367,7 +359,7 @@ func TestEnrollKeepsIntrospectedProperties(t *testing.T) {
             capabilities: "%s"
 `, enrSentinel, caps))
 	}
-	first := RunPlaybook(t, task("profile:baremetal"), enrEnv())
+	first := RunPlaybook(t, task("profile:baremetal"), cloudsEnv())
 	AssertNoSecret(t, first, enrSentinel)
 	require.False(t, first.Task(t, "enroll").Failed(), first.Task(t, "enroll").Msg())
 	uuid := enrNodes(t, c, "enr-insp-")["enr-insp-1"].UUID
@@ -387,7 +379,7 @@ func TestEnrollKeepsIntrospectedProperties(t *testing.T) {
 	}).Extract()
 	require.NoError(t, err)
 
-	rerun := RunPlaybook(t, task("profile:baremetal,boot_option:local"), enrEnv(), "--diff")
+	rerun := RunPlaybook(t, task("profile:baremetal,boot_option:local"), cloudsEnv(), "--diff")
 	AssertNoSecret(t, rerun, enrSentinel)
 	r := rerun.Task(t, "enroll")
 	require.False(t, r.Failed(), r.Msg())
@@ -402,7 +394,7 @@ func TestEnrollKeepsIntrospectedProperties(t *testing.T) {
 	assert.Equal(t, "boot_mode:uefi,cpu_vt:true,profile:baremetal,boot_option:local", got.Properties["capabilities"])
 	assert.NotNil(t, got.InspectionFinishedAt)
 
-	third := RunPlaybook(t, task("profile:baremetal,boot_option:local"), enrEnv())
+	third := RunPlaybook(t, task("profile:baremetal,boot_option:local"), cloudsEnv())
 	assert.False(t, third.Task(t, "enroll").Changed())
 }
 
@@ -449,7 +441,7 @@ func TestEnrollBadInputs(t *testing.T) {
 		fmt.Fprintf(&tasks, "    - name: %s\n      metalkit.baremetal.ironic_enroll:\n        cloud: local\n        nodes: %s\n      ignore_errors: true\n", tc.name, tc.nodes)
 	}
 	fmt.Fprintf(&tasks, "    - name: missing nodes_file\n      metalkit.baremetal.ironic_enroll:\n        cloud: local\n        nodes_file: /nonexistent/instackenv.json\n      ignore_errors: true\n")
-	run := RunPlaybook(t, enrPlay(tasks.String()), enrEnv())
+	run := RunPlaybook(t, playbook(tasks.String()), cloudsEnv())
 	AssertNoSecret(t, run, enrSentinel)
 	for _, tc := range cases {
 		r := run.Task(t, tc.name)
@@ -496,7 +488,7 @@ func TestEnrollSecretsMaskedWhenValidationFails(t *testing.T) {
 	} {
 		tasks += fmt.Sprintf("    - name: %s\n      metalkit.baremetal.ironic_enroll:\n        nodes:%s%s      ignore_errors: true\n", bad.name, node, bad.extra)
 	}
-	run := RunPlaybook(t, enrPlay(tasks), enrEnv())
+	run := RunPlaybook(t, playbook(tasks), cloudsEnv())
 	for _, name := range []string{"bad concurrency", "nodes and nodes_file", "unknown option"} {
 		res := run.Task(t, name)
 		require.True(t, res.Failed(), "%s must fail validation", name)

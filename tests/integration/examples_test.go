@@ -115,12 +115,11 @@ func (h *exampleHost) run(t *testing.T, module string) *PlaybookRun {
 	text, tasks := moduleExamples(t, module)
 	require.Empty(t, examplesProblems(tasks), "%s EXAMPLES must name only loopback hosts before they are run", module)
 	var body strings.Builder
-	body.WriteString("- hosts: localhost\n  gather_facts: false\n  tasks:\n")
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		body.WriteString("    " + line + "\n")
 	}
 	play := filepath.Join(h.playDir, module+".yml")
-	require.NoError(t, os.WriteFile(play, []byte(body.String()), 0o644))
+	require.NoError(t, os.WriteFile(play, []byte(playbook(body.String())), 0o644))
 	varsJSON, _ := json.Marshal(h.vars)
 	varsFile := filepath.Join(h.playDir, "vars.json")
 	require.NoError(t, os.WriteFile(varsFile, varsJSON, 0o600))

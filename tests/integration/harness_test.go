@@ -154,6 +154,16 @@ func RunPlaybookFile(t *testing.T, path string, env []string, extra ...string) *
 	return run
 }
 
+// cloudsEnv points OpenStack clients at the test services' clouds.yaml.
+func cloudsEnv() []string {
+	return []string{"OS_CLIENT_CONFIG_FILE=" + filepath.Join(repoRoot, "build", "services", "clouds.yaml")}
+}
+
+// playbook is a play on localhost around task lines (indented by four).
+func playbook(tasks string) string {
+	return "- hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks
+}
+
 // AssertNoSecret fails the test when any sentinel appears in what the run printed.
 func AssertNoSecret(t *testing.T, run *PlaybookRun, sentinels ...string) {
 	t.Helper()

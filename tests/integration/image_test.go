@@ -11,11 +11,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,10 +42,6 @@ const (
 	urlPassword = "SENTINEL-url-pass-7d1e"
 	urlToken    = "SENTINEL-query-token-93ac"
 )
-
-func cloudsEnv() []string {
-	return []string{"OS_CLIENT_CONFIG_FILE=" + filepath.Join(repoRoot, "build", "services", "clouds.yaml")}
-}
 
 // imageFixtures are made once per test binary: a real qcow2 (qemu-img) with
 // non-zero data, its raw twin, and compressed variants made by the real tools.
@@ -230,33 +228,14 @@ func fileSHA256(t *testing.T, path string) string {
 	return hex.EncodeToString(s[:])
 }
 
-func playbook(tasks string) string {
-	return "- hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks
-}
-
 func taskYAML(name string, args map[string]string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "    - name: %s\n      metalkit.baremetal.glance_rhcos:\n        cloud: local\n", name)
-	for _, k := range sortedStrKeys(args) {
+	for _, k := range slices.Sorted(maps.Keys(args)) {
 		fmt.Fprintf(&b, "        %s: %s\n", k, args[k])
 	}
 	b.WriteString("      register: out\n      ignore_errors: true\n")
 	return b.String()
-}
-
-func sortedStrKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := range keys {
-		for j := i + 1; j < len(keys); j++ {
-			if keys[j] < keys[i] {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
-		}
-	}
-	return keys
 }
 
 func resultMap(r TaskResult, key string) map[string]any {

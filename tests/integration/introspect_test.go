@@ -8,16 +8,15 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,15 +61,9 @@ func newInspBedOn(t *testing.T, cloudName string) *inspBed {
 	require.NoError(t, err, "the loopback services must be up (tests/services/up.sh ironic)")
 	c, err := cloud.Baremetal(cctx)
 	require.NoError(t, err)
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	bed := &inspBed{t: t, ctx: ctx, client: c, prefix: "insp-" + hex.EncodeToString(b) + "-", cloud: cloudName}
+	bed := &inspBed{t: t, ctx: ctx, client: c, prefix: "insp-" + randHex(3) + "-", cloud: cloudName}
 	t.Cleanup(bed.cleanup)
 	return bed
-}
-
-func inspEnv() []string {
-	return []string{"OS_CLIENT_CONFIG_FILE=" + filepath.Join(repoRoot, "build", "services", "clouds.yaml")}
 }
 
 // create makes count nodes named prefix+part-NNN, 8 at a time.
@@ -143,24 +136,15 @@ func (b *inspBed) cleanup() {
 	wg.Wait()
 }
 
-func inspPlay(tasks string) string {
-	return "- hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks
-}
-
 // inspTask is one ironic_introspect task on cloud local, args in YAML flow style.
 func inspTask(name string, args map[string]any, extra string) string {
 	return inspTaskOn("local", name, args, extra)
 }
 
 func inspTaskOn(cloud, name string, args map[string]any, extra string) string {
-	keys := make([]string, 0, len(args))
-	for k := range args {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
 	fmt.Fprintf(&b, "    - name: %s\n      metalkit.baremetal.ironic_introspect:\n        cloud: %s\n", name, cloud)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(args)) {
 		v, _ := json.Marshal(args[k])
 		fmt.Fprintf(&b, "        %s: %s\n", k, v)
 	}
@@ -201,9 +185,9 @@ func TestIntrospectFakeHardwareToAvailable(t *testing.T) {
 		o.Properties = map[string]any{"cpus": 8, "memory_mb": 16384, "local_gb": 100, "cpu_arch": "x86_64", "capabilities": "boot_mode:uefi,cpu_vt:true"}
 	})
 	args := map[string]any{"nodes": names, "provide": true, "capabilities": "profile:baremetal,boot_option:local", "resource_class": "baremetal"}
-	play := inspPlay(inspTask("introspect", args, ""))
+	play := playbook(inspTask("introspect", args, ""))
 
-	check := RunPlaybook(t, play, inspEnv(), "--check", "--diff")
+	check := RunPlaybook(t, play, cloudsEnv(), "--check", "--diff")
 	r := check.Task(t, "introspect")
 	require.False(t, r.Failed(), r.Msg())
 	assert.True(t, r.Changed())
@@ -216,7 +200,7 @@ func TestIntrospectFakeHardwareToAvailable(t *testing.T) {
 	diffAfter := r.Result["diff"].(map[string]any)["after"].(map[string]any)["nodes"].(map[string]any)
 	assert.Equal(t, "available", diffAfter[names[0]].(map[string]any)["provision_state"])
 
-	first := RunPlaybook(t, play, inspEnv(), "--diff")
+	first := RunPlaybook(t, play, cloudsEnv(), "--diff")
 	r = first.Task(t, "introspect")
 	require.False(t, r.Failed(), r.Msg())
 	assert.True(t, r.Changed())
@@ -249,7 +233,7 @@ func TestIntrospectFakeHardwareToAvailable(t *testing.T) {
 	diff := r.Result["diff"].(map[string]any)
 	assert.Equal(t, "enroll", diff["before"].(map[string]any)["nodes"].(map[string]any)[names[1]].(map[string]any)["provision_state"])
 
-	second := RunPlaybook(t, play, inspEnv())
+	second := RunPlaybook(t, play, cloudsEnv())
 	r = second.Task(t, "introspect")
 	require.False(t, r.Failed(), r.Msg())
 	assert.False(t, r.Changed(), r.Msg())
@@ -279,9 +263,9 @@ func TestIntrospectIPMIFailureReported(t *testing.T) {
 		o.DriverInfo = map[string]any{"ipmi_address": "127.0.0.1", "ipmi_port": deadPort, "ipmi_username": "admin", "ipmi_password": inspSentinel}
 	})
 	all := append(append(append([]string{}, good...), badPassword...), noBMC...)
-	play := inspPlay(inspTask("introspect", map[string]any{"nodes": all, "retries": 1, "capabilities": "profile:baremetal"}, "      ignore_errors: true\n"))
+	play := playbook(inspTask("introspect", map[string]any{"nodes": all, "retries": 1, "capabilities": "profile:baremetal"}, "      ignore_errors: true\n"))
 
-	run := RunPlaybook(t, play, inspEnv())
+	run := RunPlaybook(t, play, cloudsEnv())
 	AssertNoSecret(t, run, inspSentinel)
 	r := run.Task(t, "introspect")
 	require.True(t, r.Failed(), "a failed node fails the task: %s", r.Msg())
@@ -349,8 +333,8 @@ func TestIntrospectWaitsForLockedNode(t *testing.T) {
 	require.NoError(t, nodes.ChangePowerState(b.ctx, b.client, name, nodes.PowerStateOpts{Target: nodes.PowerOff}).ExtractErr())
 	require.NotEmpty(t, b.node(name).Reservation, "the power action holds the node's lock")
 
-	play := inspPlay(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 0, "timeout": 300, "capabilities": "profile:baremetal"}, ""))
-	run := RunPlaybook(t, play, inspEnv())
+	play := playbook(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 0, "timeout": 300, "capabilities": "profile:baremetal"}, ""))
+	run := RunPlaybook(t, play, cloudsEnv())
 	AssertNoSecret(t, run, inspSentinel)
 	r := run.Task(t, "introspect")
 	require.False(t, r.Failed(), r.Msg())
@@ -382,10 +366,10 @@ func TestIntrospect100Nodes(t *testing.T) {
 	names := b.create("scale", count, nil)
 	args := map[string]any{"nodes": names, "provide": true, "concurrency": 8, "resource_class": "baremetal",
 		"capabilities": "profile:baremetal,boot_option:local"}
-	play := inspPlay(inspTaskOn(b.cloud, "introspect 100", args, ""))
+	play := playbook(inspTaskOn(b.cloud, "introspect 100", args, ""))
 
 	start := time.Now()
-	first := RunPlaybook(t, play, inspEnv())
+	first := RunPlaybook(t, play, cloudsEnv())
 	took := time.Since(start)
 	r := first.Task(t, "introspect 100")
 	require.False(t, r.Failed(), r.Msg())
@@ -429,7 +413,7 @@ func TestIntrospect100Nodes(t *testing.T) {
 	assert.Equal(t, count, avail, "available in Ironic")
 
 	start = time.Now()
-	second := RunPlaybook(t, play, inspEnv())
+	second := RunPlaybook(t, play, cloudsEnv())
 	again := time.Since(start)
 	r = second.Task(t, "introspect 100")
 	require.False(t, r.Failed(), r.Msg())
@@ -456,7 +440,7 @@ func TestIntrospectBadInput(t *testing.T) {
 	for _, tt := range tests {
 		tasks.WriteString(inspTask(tt.name, tt.args, "      ignore_errors: true\n"))
 	}
-	run := RunPlaybook(t, inspPlay(tasks.String()), inspEnv())
+	run := RunPlaybook(t, playbook(tasks.String()), cloudsEnv())
 	for _, tt := range tests {
 		r := run.Task(t, tt.name)
 		assert.True(t, r.Failed(), tt.name)
@@ -493,9 +477,7 @@ func (b *inspBed) createInspectorNode(part string, props map[string]any) (name, 
 		o.InspectInterface = "inspector"
 		o.Properties = props
 	})[0]
-	r := make([]byte, 3)
-	_, _ = rand.Read(r)
-	mac = fmt.Sprintf("52:54:01:%02x:%02x:%02x", r[0], r[1], r[2])
+	mac = "52:54:01:" + randHex(1) + ":" + randHex(1) + ":" + randHex(1)
 	n := b.node(name)
 	_, err := bmports.Create(b.ctx, b.client, bmports.CreateOpts{NodeUUID: n.UUID, Address: mac}).Extract()
 	require.NoError(b.t, err)
@@ -630,7 +612,7 @@ func runPlaybookAsync(t *testing.T, play string, unblock func()) *asyncPlay {
 		// cannot run at all: the deferred send reports that as a nil run.
 		var run *PlaybookRun
 		defer func() { a.done <- run }()
-		run = RunPlaybookFile(t, file, inspEnv())
+		run = RunPlaybookFile(t, file, cloudsEnv())
 	}()
 	t.Cleanup(func() {
 		defer os.RemoveAll(dir)
@@ -674,7 +656,7 @@ func TestIntrospectThroughIronicInspector(t *testing.T) {
 	inspector := b.inspectorClient()
 	name, mac := b.createInspectorNode("inspector", nil)
 	uuid := b.node(name).UUID
-	play := inspPlay(inspTask("introspect", map[string]any{
+	play := playbook(inspTask("introspect", map[string]any{
 		"nodes": []string{name}, "introspection_data": true, "capabilities": "profile:baremetal", "retries": 0, "timeout": 300,
 	}, ""))
 
@@ -735,7 +717,7 @@ func TestIntrospectThroughIronicInspector(t *testing.T) {
 	assert.Equal(t, []any{mac}, stored["macs"], "processed data: the MACs inspector validated")
 	assert.Empty(t, r.Result["warnings"])
 
-	second := RunPlaybook(t, play, inspEnv())
+	second := RunPlaybook(t, play, cloudsEnv())
 	r = second.Task(t, "introspect")
 	require.False(t, r.Failed(), r.Msg())
 	assert.False(t, r.Changed(), "already inspected, capability present: %s", r.Msg())
@@ -754,7 +736,7 @@ func TestIntrospectThroughIronicInspector(t *testing.T) {
 func TestIntrospectInspectorFailureReported(t *testing.T) {
 	b := newInspBed(t)
 	name, mac := b.createInspectorNode("inspfail", map[string]any{"root_device": map[string]any{"name": "/dev/nvme9n1"}})
-	play := inspPlay(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 0, "timeout": 300}, "      ignore_errors: true\n"))
+	play := playbook(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 0, "timeout": 300}, "      ignore_errors: true\n"))
 
 	bg := runPlaybookAsync(t, play, func() { b.releaseInspectorNode(name) })
 	b.waitProvisionState(name, "inspect wait", 2*time.Minute)

@@ -670,7 +670,7 @@ func TestServerPreflightCreatesNothing(t *testing.T) {
       ignore_errors: true
 `, password, name, image, flavor)
 	cases = append(cases, struct{ task, args, want string }{task: "bad password", want: "authentication at http://127.0.0.1:5000/v3"})
-	run := RunPlaybook(t, "- hosts: localhost\n  gather_facts: false\n  tasks:"+tasks.String(), b.env)
+	run := RunPlaybook(t, playbook(tasks.String()), b.env)
 	require.Equal(t, 0, run.ExitCode, "stderr: %s", run.Stderr)
 	AssertNoSecret(t, run, password)
 	for _, c := range cases {
