@@ -56,7 +56,7 @@ var authKeys = []string{
 var envSelectors = []string{"OS_CLOUD", "OS_REGION_NAME", "OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE", "OS_CLOUD_NAME"}
 
 // services whose <type>_endpoint_override we honour.
-var serviceTypes = []string{"baremetal", "image", "compute", "placement", "network", "identity"}
+var serviceTypes = []string{"baremetal", "baremetal_introspection", "image", "compute", "placement", "network", "identity"}
 
 // resolve merges, lowest first: the base cloud (a cloud dict, or a named
 // cloud from clouds.yaml+secure.yaml, or the OS_* "envvars" cloud, or the only

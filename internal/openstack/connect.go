@@ -315,6 +315,23 @@ func (c *Cloud) Network(ctx context.Context) (*gophercloud.ServiceClient, error)
 	})
 }
 
+// Introspection returns an ironic-inspector client (TripleO's
+// introspection), from the catalog's baremetal-introspection entry or
+// baremetal_introspection_endpoint_override. Catalogs list inspector
+// unversioned (TripleO/puppet-ironic and devstack register
+// http://<host>:5050) and gophercloud's constructor, unlike NewBareMetalV1,
+// does not add the version: /v1 is added here as for the other services.
+func (c *Cloud) Introspection(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.client(ctx, "baremetal_introspection", func() (*gophercloud.ServiceClient, error) {
+		sc, err := c.catalogOrOverride("baremetal_introspection", gcopenstack.NewBareMetalIntrospectionV1)
+		if err != nil {
+			return nil, err
+		}
+		setResourceBase(sc, "v1")
+		return sc, nil
+	})
+}
+
 // client builds a service client once and hands out copies, so a caller
 // changing Microversion or MoreHeaders does not affect the others.
 func (c *Cloud) client(_ context.Context, service string, build func() (*gophercloud.ServiceClient, error)) (*gophercloud.ServiceClient, error) {

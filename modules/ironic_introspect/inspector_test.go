@@ -60,7 +60,7 @@ func TestInspectorClientVersionsTheCatalogEndpoint(t *testing.T) {
 				RegionName: "RegionOne",
 			})
 			require.NoError(t, err)
-			sc := inspectorClient(cloud, "public")
+			sc := inspectorClient(context.Background(), cloud)
 			require.NotNil(t, sc)
 			assert.Equal(t, srv.URL+"/inspector/v1/introspection/u-1/data", sc.ServiceURL("introspection", "u-1", "data"))
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
-	gcopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
 	"github.com/metalkit/baremetal/internal/inspect"
@@ -116,7 +115,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	}
 	req.engine.Client = client
 	if req.engine.IntrospectionData && !m.CheckMode {
-		req.engine.Inspector = inspectorClient(cloud, m.Str("interface"))
+		req.engine.Inspector = inspectorClient(cctx, cloud)
 	}
 
 	observed, err := inspect.Observe(cctx, client, req.selection, req.engine.Concurrency)
@@ -188,31 +187,13 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	return res, nil
 }
 
-// inspectorClient is ironic-inspector's API where the catalog lists one;
-// nil otherwise (standalone Ironic, or no inspector). internal/openstack
-// has no constructor for it: this is the smallest one.
-//
-// Catalogs list inspector unversioned (TripleO/puppet-ironic and devstack
-// register http://<host>:5050), and gophercloud's constructor, unlike its
-// NewBareMetalV1, does not add the version: without /v1 the data GET went to
-// :5050/introspection/<uuid>/data, a 404 that reads as "no data stored".
-func inspectorClient(cloud *openstack.Cloud, iface string) *gophercloud.ServiceClient {
-	if cloud.Standalone() {
-		return nil
-	}
-	availability := gophercloud.AvailabilityPublic
-	switch iface {
-	case "internal":
-		availability = gophercloud.AvailabilityInternal
-	case "admin":
-		availability = gophercloud.AvailabilityAdmin
-	}
-	sc, err := gcopenstack.NewBareMetalIntrospectionV1(cloud.Provider, gophercloud.EndpointOpts{Region: cloud.Region(), Availability: availability})
+// inspectorClient is ironic-inspector's API where the cloud has one; nil
+// otherwise (standalone Ironic, or no inspector in the catalog): the
+// introspection data is then simply not reported.
+func inspectorClient(ctx context.Context, cloud *openstack.Cloud) *gophercloud.ServiceClient {
+	sc, err := cloud.Introspection(ctx)
 	if err != nil {
 		return nil
-	}
-	if !strings.HasSuffix(strings.TrimSuffix(sc.Endpoint, "/"), "/v1") {
-		sc.ResourceBase = sc.Endpoint + "v1/"
 	}
 	return sc
 }
