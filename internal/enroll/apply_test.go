@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/noauth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,14 +20,6 @@ const sentinel = "S3ntinel-BMC-pw-7781"
 var opts = enroll.Options{InitialState: enroll.StateManageable, UpdatePassword: enroll.PasswordOnCreate,
 	Concurrency: 4, Wait: true, PollInterval: 20 * time.Millisecond}
 
-func client(t *testing.T, fake *ironicfake.Server) *gophercloud.ServiceClient {
-	t.Helper()
-	c, err := noauth.NewBareMetalNoAuth(noauth.EndpointOpts{IronicEndpoint: fake.URL + "/v1"})
-	require.NoError(t, err)
-	c.Microversion = "1.82"
-	return c
-}
-
 // enrollOnce parses, observes, plans and applies, as the module does.
 func enrollOnce(t *testing.T, fake *ironicfake.Server, items []any, o enroll.Options) []*enroll.Outcome {
 	t.Helper()
@@ -38,7 +28,7 @@ func enrollOnce(t *testing.T, fake *ironicfake.Server, items []any, o enroll.Opt
 	openstack.RegisterSecret(in.Secrets...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := client(t, fake)
+	c := fake.Client()
 	obs, err := enroll.Observe(ctx, c)
 	require.NoError(t, err)
 	return enroll.Apply(ctx, c, enroll.PlanAll(in.Nodes, obs, o), o)
@@ -177,7 +167,7 @@ func TestPredictMakesNoCall(t *testing.T) {
 	fake := ironicfake.New(t)
 	in, err := enroll.Parse(fakeNodes(5, "check"), false)
 	require.NoError(t, err)
-	obs, err := enroll.Observe(context.Background(), client(t, fake))
+	obs, err := enroll.Observe(context.Background(), fake.Client())
 	require.NoError(t, err)
 	out := enroll.Predict(enroll.PlanAll(in.Nodes, obs, opts))
 	for _, o := range out {
