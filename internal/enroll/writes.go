@@ -2,15 +2,13 @@ package enroll
 
 import (
 	"context"
-	"errors"
-	"io"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
+	"github.com/metalkit/baremetal/internal/openstack"
 )
 
 // The connection layer retries what is safe to repeat blindly. A POST or
@@ -19,12 +17,6 @@ import (
 // restarting API never leaves a node half made or made twice.
 
 const writeAttempts = 4
-
-// ambiguous tells whether a request failed after it may have reached the service.
-func ambiguous(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-}
 
 func pause(ctx context.Context, attempt int) error {
 	t := time.NewTimer(time.Duration(attempt) * 500 * time.Millisecond)
@@ -43,7 +35,7 @@ func createNode(ctx context.Context, client *gophercloud.ServiceClient, body map
 	name, _ := body["name"].(string)
 	for attempt := 1; ; attempt++ {
 		created, err := nodes.Create(ctx, client, createOpts(body)).Extract()
-		if err == nil || !ambiguous(err) || name == "" || attempt == writeAttempts {
+		if err == nil || !openstack.ConnectionLost(err) || name == "" || attempt == writeAttempts {
 			return created, err
 		}
 		if err := pause(ctx, attempt); err != nil {
@@ -64,7 +56,7 @@ func createNode(ctx context.Context, client *gophercloud.ServiceClient, body map
 func createPort(ctx context.Context, client *gophercloud.ServiceClient, opts ports.CreateOpts) (*ports.Port, error) {
 	for attempt := 1; ; attempt++ {
 		created, err := ports.Create(ctx, client, opts).Extract()
-		if err == nil || !ambiguous(err) || attempt == writeAttempts {
+		if err == nil || !openstack.ConnectionLost(err) || attempt == writeAttempts {
 			return created, err
 		}
 		if err := pause(ctx, attempt); err != nil {
@@ -94,7 +86,7 @@ func createPort(ctx context.Context, client *gophercloud.ServiceClient, opts por
 func updateNode(ctx context.Context, client *gophercloud.ServiceClient, id string, ops []PatchOp) (*nodes.Node, error) {
 	for attempt := 1; ; attempt++ {
 		updated, err := nodes.Update(ctx, client, id, nodeOps(ops)).Extract()
-		if err == nil || !ambiguous(err) || attempt == writeAttempts {
+		if err == nil || !openstack.ConnectionLost(err) || attempt == writeAttempts {
 			return updated, err
 		}
 		if err := pause(ctx, attempt); err != nil {

@@ -151,12 +151,19 @@ func transient(method string, err error) (string, bool) {
 		// Nothing was sent: safe whatever the method.
 		return "connection refused", true
 	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if ConnectionLost(err) {
 		// The request may have been acted on: only repeat what is idempotent.
 		return "connection reset", idempotent(method)
 	}
 	return "", false
+}
+
+// ConnectionLost tells whether a request failed after it may have reached
+// the service (the connection was reset or closed before the answer): a
+// POST or PATCH may or may not have been acted on.
+func ConnectionLost(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // idempotent methods may be sent twice: HTTP's list, not POST or PATCH.
