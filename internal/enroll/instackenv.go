@@ -193,6 +193,7 @@ func (p *nodeParser) problem(format string, args ...any) {
 	p.problems = append(p.problems, fmt.Sprintf(format, args...))
 }
 
+// secret reads a credential field; parse has already registered its value.
 func (p *nodeParser) secret(field string, v any) (string, bool) {
 	if _, ok := v.(bool); ok {
 		p.problem("%s: got a boolean; YAML reads an unquoted yes/no/on/off/true/false as one: quote the password", field)
@@ -203,10 +204,7 @@ func (p *nodeParser) secret(field string, v any) (string, bool) {
 		p.problem("%s must be a string", field)
 		return "", false
 	}
-	if s != "" {
-		p.in.Secrets = append(p.in.Secrets, s)
-	}
-	return s, true
+	return s, true // registered as a secret by parse, before any check
 }
 
 func (p *nodeParser) str(field string, v any) (string, bool) {
