@@ -62,6 +62,11 @@ type retrier struct {
 func (r *retrier) retry(ctx context.Context, method, url string, opts *gophercloud.RequestOpts, err error, failCount uint) error {
 	why, ok := transient(method, err)
 	if !ok {
+		if failCount > 1 && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+			// The context ended during a retry, not during the wait before
+			// it: still say that retries happened and what stopped them.
+			return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(err)}
+		}
 		return err
 	}
 	limit := uint(r.policy.MaxAttempts)
@@ -94,10 +99,19 @@ func (r *retrier) retry(ctx context.Context, method, url string, opts *gopherclo
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: ctx.Err().Error()}
+		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(ctx.Err())}
 	case <-t.C:
 		return nil
 	}
+}
+
+// stopReason names the bound that ended the retries when the context did:
+// its deadline is the time budget, whether it fell in a wait or a request.
+func stopReason(ctxErr error) string {
+	if errors.Is(ctxErr, context.DeadlineExceeded) {
+		return "time budget spent"
+	}
+	return ctxErr.Error()
 }
 
 // backoff is equal jitter: half the exponential step fixed, half random, so

@@ -349,6 +349,37 @@ func TestRetryStopsAtDeadline(t *testing.T) {
 	assert.Less(t, int(ex.Attempts), 100000)
 }
 
+// A deadline that falls while a retried request is in flight still reads
+// as retries that ran out of time, not as a bare "deadline exceeded".
+func TestRetryDeadlineDuringRetriedRequest(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	var calls atomic.Int32
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/baremetal/v1/nodes" {
+			return false
+		}
+		if calls.Add(1) > 1 {
+			<-r.Context().Done() // hold the retry until the client gives up
+			return true
+		}
+		writeJSON(w, 503, map[string]any{})
+		return true
+	}
+	c := standalone(t, f, RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	bm, err := c.Baremetal(ctx)
+	require.NoError(t, err)
+	_, err = nodes.List(bm, nil).AllPages(ctx)
+	var ex *RetriesExhaustedError
+	require.ErrorAs(t, err, &ex)
+	assert.Equal(t, "time budget spent", ex.Reason)
+	assert.Equal(t, uint(2), ex.Attempts)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "callers still see the deadline")
+	assert.Equal(t, int32(2), calls.Load())
+}
+
 // A streamed body is rewound before it is sent again; one that cannot
 // rewind is not retried.
 func TestRetryRewindsBody(t *testing.T) {
