@@ -27,7 +27,7 @@ func do(t *testing.T, s *Server, method, path, body string) (int, map[string]any
 
 func TestCreateManageMaskAndCount(t *testing.T) {
 	s := New(t)
-	s.StepTime = 30 * time.Millisecond
+	s.StepTime = 300 * time.Millisecond // wide: the GET right after the PUT must land inside it on a loaded machine
 	code, n := do(t, s, "POST", "/v1/nodes", `{"name":"n-1","driver":"ipmi","driver_info":{"ipmi_password":"pw-1"}}`)
 	require.Equal(t, 201, code)
 	assert.Equal(t, "******", n["driver_info"].(map[string]any)["ipmi_password"], "API answers mask passwords")
@@ -40,7 +40,7 @@ func TestCreateManageMaskAndCount(t *testing.T) {
 	require.Equal(t, 202, code)
 	_, got := do(t, s, "GET", "/v1/nodes/n-1", "")
 	assert.Equal(t, "verifying", got["provision_state"])
-	time.Sleep(40 * time.Millisecond)
+	time.Sleep(350 * time.Millisecond)
 	_, got = do(t, s, "GET", "/v1/nodes/"+n["uuid"].(string), "")
 	assert.Equal(t, "manageable", got["provision_state"], "done after StepTime")
 	assert.Nil(t, got["target_provision_state"])
