@@ -176,6 +176,9 @@ func toGeneric(v any) (any, error) {
 	case float32:
 		return float64(t), nil
 	case []any:
+		if t == nil {
+			return nil, nil // null, as encoding/json has it
+		}
 		out := make([]any, len(t))
 		for i, e := range t {
 			g, err := toGeneric(e)
@@ -186,12 +189,18 @@ func toGeneric(v any) (any, error) {
 		}
 		return out, nil
 	case []string:
+		if t == nil {
+			return nil, nil // null, as encoding/json has it
+		}
 		out := make([]any, len(t))
 		for i, e := range t {
 			out[i] = e
 		}
 		return out, nil
 	case map[string]any:
+		if t == nil {
+			return nil, nil // null, as encoding/json has it
+		}
 		out := make(map[string]any, len(t))
 		for k, e := range t {
 			g, err := toGeneric(e)
@@ -202,6 +211,9 @@ func toGeneric(v any) (any, error) {
 		}
 		return out, nil
 	case map[string]string:
+		if t == nil {
+			return nil, nil // null, as encoding/json has it
+		}
 		out := make(map[string]any, len(t))
 		for k, e := range t {
 			out[k] = e

@@ -44,13 +44,22 @@ func newPayload(values map[string]any) payload {
 	p := payload{}
 	for k, v := range values {
 		if !strings.HasPrefix(k, "_ansible_") {
-			if g, err := toGeneric(v); err == nil {
-				v = integralFloatsAsInts(g)
-			}
-			p[k] = v
+			p[k] = resultValue(v)
 		}
 	}
 	return p
+}
+
+// resultValue is v as the plain JSON tree that the scrubber and the encoder
+// walk, with whole floats as ints: modules put typed values (structs, API
+// bodies) in Values and Diff as they are. An unencodable v stays as it is
+// (emit then reports it).
+func resultValue(v any) any {
+	g, err := toGeneric(v)
+	if err != nil {
+		return v
+	}
+	return integralFloatsAsInts(g)
 }
 
 // integralFloatsAsInts turns whole float64 values into ints, as Go's

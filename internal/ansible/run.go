@@ -128,7 +128,7 @@ func Execute(spec *Spec, argsPath string, stdout io.Writer, run func(*Module) (*
 		delete(p, "msg")
 	}
 	if res.Diff != nil {
-		p["diff"] = res.Diff
+		p["diff"] = resultValue(res.Diff)
 	} else {
 		delete(p, "diff")
 	}

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +34,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	if err != nil {
 		var invalid *enroll.InvalidError
 		if errors.As(err, &invalid) {
-			return nil, ansible.Failf(map[string]any{"invalid_nodes": generic(invalid.Nodes)}, "%s", invalid.Error())
+			return nil, ansible.Failf(map[string]any{"invalid_nodes": invalid.Nodes}, "%s", invalid.Error())
 		}
 		return nil, err
 	}
@@ -99,10 +96,10 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 		}
 	}
 	res.Values["nodes"] = list
-	res.Values["summary"] = generic(counts)
+	res.Values["summary"] = counts
 	if m.Diff {
 		if diffs := enroll.Diffs(plans); len(diffs) > 0 {
-			res.Diff = generic(diffs)
+			res.Diff = diffs
 		}
 	}
 	if len(failures) > 0 {
@@ -201,38 +198,3 @@ var (
 		"delete": "deleted", "absent": "already absent", "failed": "failed", "skipped": "skipped"}
 	conditional = map[string]string{"create": "to create", "update": "to update", "delete": "to delete"}
 )
-
-// generic turns typed values into the plain maps and lists the result
-// scrubber walks (it does not look inside structs).
-func generic(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out any
-	_ = dec.Decode(&out)
-	return plainNumbers(out)
-}
-
-// plainNumbers turns json.Number into int (whole numbers) or float64.
-func plainNumbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if n, err := strconv.Atoi(t.String()); err == nil {
-			return n
-		}
-		f, _ := t.Float64()
-		return f
-	case []any:
-		for i := range t {
-			t[i] = plainNumbers(t[i])
-		}
-	case map[string]any:
-		for k := range t {
-			t[k] = plainNumbers(t[k])
-		}
-	}
-	return v
-}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,13 +63,13 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 		if c.Baremetal != nil && plan.Existing[0].Status != "ERROR" {
 			node, _ = server.NodeOf(ctx, c, &plan.Existing[0])
 		}
-		values["server"] = plain(server.View(&plan.Existing[0], node))
+		values["server"] = server.View(&plan.Existing[0], node)
 	}
 	if plan.Failure != "" {
 		if len(plan.Existing) == 1 && plan.Existing[0].Status == "ERROR" {
 			// The homework for a server an earlier run left in ERROR.
 			diag := server.Diagnose(ctx, c, d, obs, &plan.Existing[0])
-			values["diagnosis"] = plain(diag)
+			values["diagnosis"] = diag
 			return nil, ansible.Failf(values, "%s. %s", plan.Failure, diag.Summary)
 		}
 		return nil, ansible.Failf(values, "%s", plan.Failure)
@@ -79,7 +78,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	res := &ansible.Result{Changed: plan.Changes(), Values: values}
 	if m.Diff && res.Changed {
 		before, after := server.DiffView(d, obs, plan)
-		res.Diff = map[string]any{"before": plain(before), "after": plain(after), "before_header": "server " + d.Name, "after_header": "server " + d.Name}
+		res.Diff = map[string]any{"before": before, "after": after, "before_header": "server " + d.Name, "after_header": "server " + d.Name}
 	}
 	if m.CheckMode {
 		res.Msg = checkMessage(d, plan)
@@ -87,13 +86,13 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	}
 
 	out, err := server.Apply(ctx, c, d, obs, plan)
-	values["server"] = plain(server.View(out.Server, out.Node))
+	values["server"] = server.View(out.Server, out.Node)
 	values["deleted"] = nonNil(out.Deleted)
 	if len(out.Timings) > 0 {
 		values["timings"] = out.Timings
 	}
 	if out.Diagnosis != nil {
-		values["diagnosis"] = plain(out.Diagnosis)
+		values["diagnosis"] = out.Diagnosis
 	}
 	res.Changed = out.Changed
 	if err != nil {
@@ -140,12 +139,12 @@ func diagnoseOnly(ctx context.Context, c server.Clients, d server.Desired) (*ans
 	values := map[string]any{"server": nil, "actions": []string{}, "mismatches": []string{}, "deleted": []string{}}
 	var diag diagnose.Diagnosis
 	if len(list) == 1 {
-		values["server"] = plain(server.View(&list[0], nil))
+		values["server"] = server.View(&list[0], nil)
 		diag = server.Diagnose(ctx, c, d, obs, &list[0])
 	} else {
 		diag = server.Diagnose(ctx, c, d, obs, nil)
 	}
-	values["diagnosis"] = plain(diag)
+	values["diagnosis"] = diag
 	return &ansible.Result{Msg: diag.Summary, Values: values}, nil
 }
 
@@ -278,20 +277,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// plain turns a value into the plain maps, lists and numbers of a module
-// result (integers stay integers).
-func plain(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out any
-	if dec.Decode(&out) != nil {
-		return nil
-	}
-	return out
 }
