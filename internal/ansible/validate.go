@@ -173,20 +173,30 @@ func (v *validation) listNoLogKeys(o *cOption, val any) {
 		return
 	}
 	v.secrets.addKeyed(o.NoLogKey, val)
-	conv, err := checkType(o.Type, val)
-	if err != nil {
-		return
-	}
-	items, isList := conv.([]any)
-	if !isList || o.Elements == "" {
+	if conv, err := convert(o, val, func(any, error) {}); err == nil {
 		v.secrets.addKeyed(o.NoLogKey, conv)
-		return
 	}
+}
+
+// convert is check_type for one option value: its type and, for a list,
+// its elements' type. An element that does not convert is passed to bad
+// and dropped, as Ansible drops it.
+func convert(o *cOption, val any, bad func(item any, err error)) (any, error) {
+	conv, err := checkType(o.Type, val)
+	if err != nil || o.Elements == "" {
+		return conv, err
+	}
+	items, _ := conv.([]any)
+	out := make([]any, 0, len(items))
 	for _, item := range items {
-		if e, err := checkType(o.Elements, item); err == nil {
-			v.secrets.addKeyed(o.NoLogKey, e)
+		e, err := checkType(o.Elements, item)
+		if err != nil {
+			bad(item, err)
+			continue
 		}
+		out = append(out, e)
 	}
+	return out, nil
 }
 
 // collectUnsupported is _get_unsupported_parameters with store_supported.
@@ -287,7 +297,10 @@ func (v *validation) validateTypes(c *cOptions, params map[string]any, ctx []str
 			continue
 		}
 		o := c.opts[name]
-		conv, err := checkType(o.Type, val)
+		conv, err := convert(o, val, func(item any, err error) {
+			v.fail(fmt.Sprintf("Elements value for option '%s'%s is of type %s and we were unable to convert to %s: %s",
+				name, where, pyTypeName(item), typeName(o.Elements), err))
+		})
 		if err != nil {
 			// Ansible's wording, odd period included: "... found in 'a'. and we ..."
 			dot := ""
@@ -299,21 +312,6 @@ func (v *validation) validateTypes(c *cOptions, params map[string]any, ctx []str
 			continue
 		}
 		params[name] = conv
-		if o.Elements == "" {
-			continue
-		}
-		items, _ := conv.([]any)
-		out := make([]any, 0, len(items))
-		for _, item := range items {
-			e, err := checkType(o.Elements, item)
-			if err != nil {
-				v.fail(fmt.Sprintf("Elements value for option '%s'%s is of type %s and we were unable to convert to %s: %s",
-					name, where, pyTypeName(item), typeName(o.Elements), err))
-				continue // Ansible drops the element
-			}
-			out = append(out, e)
-		}
-		params[name] = out
 	}
 }
 
