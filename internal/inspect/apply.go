@@ -184,16 +184,15 @@ func (e *Engine) fail(r *NodeResult, err error) {
 // attempt observes, plans and carries out the first step, until the plan is empty.
 func (e *Engine) attempt(ctx context.Context, r *NodeResult, d Desired, inspected *bool) error {
 	// A node needs at most six steps; a bound keeps a confused Ironic from looping us forever.
-	fresh := false // r.Node was just read (a wait or write ended with it): no need to read again
 	for i := 0; i < 20; i++ {
 		n := r.Node
-		if !fresh {
+		if i == 0 {
+			// Later rounds start from the node a wait or write ended with.
 			var err error
 			if n, err = e.get(ctx, r); err != nil {
 				return err
 			}
 		}
-		fresh = true
 		plan, err := NewPlan(n, d, *inspected)
 		if err != nil {
 			return err
