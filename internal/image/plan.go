@@ -83,19 +83,24 @@ func NeedsMeta(d Desired, imgs []images.Image) bool {
 // MakePlan decides, without any I/O, what to do.
 func MakePlan(d Desired, o Observed) *Plan {
 	p := &Plan{}
-	var active []images.Image
+	// Every image of the name is active, a leftover of an unfinished upload
+	// of ours (it carries an upload token), or some other inactive one.
+	var active, inactive []images.Image
 	for _, im := range o.Images {
 		switch {
 		case im.Status == images.ImageStatusActive:
 			active = append(active, im)
 		case prop(&im, PropUploadToken) != "" && unfinished[im.Status]:
 			p.Leftovers = append(p.Leftovers, im)
+		default:
+			inactive = append(inactive, im)
 		}
 	}
 	sortImages(active)
 	sortImages(p.Leftovers)
+	sortImages(inactive)
 	if d.State == "absent" {
-		p.Replace = append(active, inactiveOthers(o.Images)...)
+		p.Replace = append(active, inactive...)
 		p.Why = "state is absent"
 		return p
 	}
@@ -134,18 +139,6 @@ func MakePlan(d Desired, o Observed) *Plan {
 var unfinished = map[images.ImageStatus]bool{
 	images.ImageStatusQueued: true, images.ImageStatusSaving: true, images.ImageStatusUploading: true,
 	images.ImageStatusImporting: true, images.ImageStatusKilled: true,
-}
-
-// inactiveOthers are non-active images of the name that are not leftovers.
-func inactiveOthers(imgs []images.Image) []images.Image {
-	var out []images.Image
-	for _, im := range imgs {
-		if im.Status != images.ImageStatusActive && (prop(&im, PropUploadToken) == "" || !unfinished[im.Status]) {
-			out = append(out, im)
-		}
-	}
-	sortImages(out)
-	return out
 }
 
 func sortImages(imgs []images.Image) {
