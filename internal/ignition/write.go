@@ -16,10 +16,7 @@ import (
 // counts as changed. A symlink at path is followed.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) (changed bool, err error) {
 	mode = mode.Perm()
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		path = resolved
-	}
-	sameContent, sameMode, err := current(path, data, mode)
+	path, sameContent, sameMode, err := current(path, data, mode)
 	switch {
 	case err != nil:
 		return false, err
@@ -68,30 +65,32 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) (changed bool, 
 
 // NeedsWrite tells check mode whether WriteFileAtomic would change path.
 func NeedsWrite(path string, data []byte, mode os.FileMode) (bool, error) {
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		path = resolved
-	}
-	sameContent, sameMode, err := current(path, data, mode.Perm())
+	_, sameContent, sameMode, err := current(path, data, mode.Perm())
 	return !(sameContent && sameMode), err
 }
 
-// current compares what path holds now with data and mode; a missing file
-// is neither. A directory at path is an error.
-func current(path string, data []byte, mode os.FileMode) (sameContent, sameMode bool, err error) {
-	st, err := os.Stat(path)
+// current resolves path's symlinks (a link is written through, not
+// replaced) into target and compares what target holds now with data and
+// mode; a missing file is neither. A directory at path is an error.
+func current(path string, data []byte, mode os.FileMode) (target string, sameContent, sameMode bool, err error) {
+	target = path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved
+	}
+	st, err := os.Stat(target)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return false, false, nil
+		return target, false, false, nil
 	case err != nil:
-		return false, false, err
+		return target, false, false, err
 	case st.IsDir():
-		return false, false, fmt.Errorf("%s is a directory", path)
+		return target, false, false, fmt.Errorf("%s is a directory", path)
 	case !st.Mode().IsRegular() || st.Size() != int64(len(data)):
-		return false, false, nil
+		return target, false, false, nil
 	}
-	old, err := os.ReadFile(path)
+	old, err := os.ReadFile(target)
 	if err != nil || !bytes.Equal(old, data) {
-		return false, false, err
+		return target, false, false, err
 	}
-	return true, st.Mode().Perm() == mode, nil
+	return target, true, st.Mode().Perm() == mode, nil
 }
