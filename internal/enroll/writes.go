@@ -29,70 +29,76 @@ func pause(ctx context.Context, attempt int) error {
 	}
 }
 
-// createNode POSTs the node; after a broken connection it looks the node up
-// by name and adopts it when the first POST did create it.
-func createNode(ctx context.Context, client *gophercloud.ServiceClient, body map[string]any) (*nodes.Node, error) {
-	name, _ := body["name"].(string)
+// sendWrite sends write, and again (up to writeAttempts in all, after a
+// pause) while its connection breaks. Before a repeat, look (if any) asks
+// Ironic whether the broken one did act: it returns what to adopt as the
+// result, or stop to give up with the write's own failure, or neither to
+// send again.
+func sendWrite[T any](ctx context.Context, write func() (*T, error), look func() (found *T, stop bool)) (*T, error) {
 	for attempt := 1; ; attempt++ {
-		created, err := nodes.Create(ctx, client, createOpts(body)).Extract()
-		if err == nil || !openstack.ConnectionLost(err) || name == "" || attempt == writeAttempts {
-			return created, err
+		out, err := write()
+		if err == nil || !openstack.ConnectionLost(err) || attempt == writeAttempts {
+			return out, err
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return nil, err
 		}
-		found, gerr := nodes.Get(ctx, client, name).Extract()
-		switch {
-		case gerr == nil:
+		if look == nil {
+			continue
+		}
+		if found, stop := look(); found != nil {
 			return found, nil
-		case !gophercloud.ResponseCodeIs(gerr, 404):
+		} else if stop {
 			return nil, err
 		}
 	}
+}
+
+// createNode POSTs the node; after a broken connection it looks the node up
+// by name and adopts it when the first POST did create it. A node without a
+// name cannot be looked up: it is sent once.
+func createNode(ctx context.Context, client *gophercloud.ServiceClient, body map[string]any) (*nodes.Node, error) {
+	write := func() (*nodes.Node, error) { return nodes.Create(ctx, client, createOpts(body)).Extract() }
+	name, _ := body["name"].(string)
+	if name == "" {
+		return write()
+	}
+	return sendWrite(ctx, write, func() (*nodes.Node, bool) {
+		found, err := nodes.Get(ctx, client, name).Extract()
+		if err != nil {
+			return nil, !gophercloud.ResponseCodeIs(err, 404)
+		}
+		return found, false
+	})
 }
 
 // createPort POSTs a port; after a broken connection it looks the MAC up and
 // adopts the port when it is on this node.
 func createPort(ctx context.Context, client *gophercloud.ServiceClient, opts ports.CreateOpts) (*ports.Port, error) {
-	for attempt := 1; ; attempt++ {
-		created, err := ports.Create(ctx, client, opts).Extract()
-		if err == nil || !openstack.ConnectionLost(err) || attempt == writeAttempts {
-			return created, err
+	write := func() (*ports.Port, error) { return ports.Create(ctx, client, opts).Extract() }
+	return sendWrite(ctx, write, func() (*ports.Port, bool) {
+		pages, err := ports.List(client, ports.ListOpts{Address: opts.Address, Fields: []string{"uuid", "address", "node_uuid"}}).AllPages(ctx)
+		if err != nil {
+			return nil, true
 		}
-		if err := pause(ctx, attempt); err != nil {
-			return nil, err
-		}
-		pages, lerr := ports.List(client, ports.ListOpts{Address: opts.Address, Fields: []string{"uuid", "address", "node_uuid"}}).AllPages(ctx)
-		if lerr != nil {
-			return nil, err
-		}
-		found, lerr := ports.ExtractPorts(pages)
-		if lerr != nil {
-			return nil, err
+		found, err := ports.ExtractPorts(pages)
+		if err != nil {
+			return nil, true
 		}
 		for _, p := range found {
 			if strings.EqualFold(p.Address, opts.Address) && p.NodeUUID == opts.NodeUUID {
-				return &p, nil
+				return &p, false
 			}
 		}
-		if len(found) > 0 {
-			return nil, err // on another node: let the caller report the original failure
-		}
-	}
+		// On another node: let the caller report the original failure.
+		return nil, len(found) > 0
+	})
 }
 
 // updateNode PATCHes the node; the same patch applied twice gives the same
 // node, so a broken connection is simply retried.
 func updateNode(ctx context.Context, client *gophercloud.ServiceClient, id string, ops []PatchOp) (*nodes.Node, error) {
-	for attempt := 1; ; attempt++ {
-		updated, err := nodes.Update(ctx, client, id, nodeOps(ops)).Extract()
-		if err == nil || !openstack.ConnectionLost(err) || attempt == writeAttempts {
-			return updated, err
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return nil, err
-		}
-	}
+	return sendWrite(ctx, func() (*nodes.Node, error) { return nodes.Update(ctx, client, id, nodeOps(ops)).Extract() }, nil)
 }
 
 // manage asks for enroll -> manageable. A refusal because the node is
