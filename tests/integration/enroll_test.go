@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,12 +32,7 @@ const enrSentinel = "S3nt-Enroll-9c2f41" // IPMI passwords are at most 20 bytes
 // module did independently of its own report.
 func enrIronic(t *testing.T, cloudName string) *gophercloud.ServiceClient {
 	t.Helper()
-	t.Setenv("OS_CLIENT_CONFIG_FILE", filepath.Join(repoRoot, "build", "services", "clouds.yaml"))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cloud, err := openstack.Connect(ctx, openstack.Options{Cloud: cloudName})
-	require.NoError(t, err, "the loopback services must be up (tests/services/up.sh)")
-	c, err := cloud.Baremetal(ctx)
+	c, err := connectCloud(t, cloudName).Baremetal(context.Background())
 	require.NoError(t, err)
 	return c
 }
@@ -74,26 +68,7 @@ func enrPortsOf(t *testing.T, c *gophercloud.ServiceClient, uuid string) []strin
 
 // enrCleanup deletes the test's nodes (ports go with them) whatever the test did.
 func enrCleanup(t *testing.T, c *gophercloud.ServiceClient, prefix string) {
-	t.Cleanup(func() {
-		work := make(chan nodes.Node)
-		var wg sync.WaitGroup
-		for i := 0; i < 8; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for n := range work {
-					if err := nodes.Delete(context.Background(), c, n.UUID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
-						t.Logf("cleanup: delete %s: %v", n.Name, err)
-					}
-				}
-			}()
-		}
-		for _, n := range enrNodes(t, c, prefix) {
-			work <- n
-		}
-		close(work)
-		wg.Wait()
-	})
+	t.Cleanup(func() { deleteNodesNamed(t, c, prefix) })
 }
 
 // enrBMC starts a private IPMI BMC emulator (tests/services/bmc-emulator.py,

@@ -172,10 +172,7 @@ func (s *sourceServer) getCount(path string) int {
 // glance is a direct client to check what the module left in Glance.
 func glance(t *testing.T) *openstack.Cloud {
 	t.Helper()
-	t.Setenv("OS_CLIENT_CONFIG_FILE", filepath.Join(repoRoot, "build", "services", "clouds.yaml"))
-	c, err := openstack.Connect(context.Background(), openstack.Options{Cloud: "local"})
-	require.NoError(t, err, "connecting to the local cloud (tests/services/up.sh)")
-	return c
+	return connectCloud(t, "local")
 }
 
 func imagesNamed(t *testing.T, c *openstack.Cloud, name string) []images.Image {

@@ -44,6 +44,7 @@ type inspBed struct {
 	client *gophercloud.ServiceClient
 	prefix string
 	cloud  string
+	conn   *openstack.Cloud // the test's own login, for its checks
 }
 
 // newInspBed works on cloud local (Keystone, watched by Nova).
@@ -53,15 +54,11 @@ func newInspBed(t *testing.T) *inspBed { return newInspBedOn(t, "local") }
 // tests use local-standalone, which Nova does not watch.
 func newInspBedOn(t *testing.T, cloudName string) *inspBed {
 	t.Helper()
-	t.Setenv("OS_CLIENT_CONFIG_FILE", filepath.Join(repoRoot, "build", "services", "clouds.yaml"))
 	ctx := context.Background()
-	cctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cloud, err := openstack.Connect(cctx, openstack.Options{Cloud: cloudName})
-	require.NoError(t, err, "the loopback services must be up (tests/services/up.sh ironic)")
-	c, err := cloud.Baremetal(cctx)
+	cloud := connectCloud(t, cloudName)
+	c, err := cloud.Baremetal(ctx)
 	require.NoError(t, err)
-	bed := &inspBed{t: t, ctx: ctx, client: c, prefix: "insp-" + randHex(3) + "-", cloud: cloudName}
+	bed := &inspBed{t: t, ctx: ctx, client: c, prefix: "insp-" + randHex(3) + "-", cloud: cloudName, conn: cloud}
 	t.Cleanup(bed.cleanup)
 	return bed
 }
@@ -102,39 +99,7 @@ func (b *inspBed) node(name string) *nodes.Node {
 }
 
 // cleanup deletes every node of the test, waiting for nodes still busy.
-func (b *inspBed) cleanup() {
-	pages, err := nodes.ListDetail(b.client, nodes.ListOpts{}).AllPages(b.ctx)
-	if err != nil {
-		b.t.Logf("cleanup: list nodes: %v", err)
-		return
-	}
-	all, _ := nodes.ExtractNodes(pages)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for _, n := range all {
-		if !strings.HasPrefix(n.Name, b.prefix) {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var err error
-			for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
-				if err = nodes.Delete(b.ctx, b.client, n.UUID).ExtractErr(); err == nil || gophercloud.ResponseCodeIs(err, 404) {
-					return
-				}
-				if strings.Contains(err.Error(), "Valid provision states to perform deletion") {
-					// inspect failed, clean failed...: Ironic deletes those in maintenance.
-					_ = nodes.SetMaintenance(b.ctx, b.client, n.UUID, nodes.MaintenanceOpts{Reason: "test cleanup"}).ExtractErr()
-				}
-			}
-			b.t.Logf("cleanup: delete %s: %v", n.Name, err)
-		}()
-	}
-	wg.Wait()
-}
+func (b *inspBed) cleanup() { deleteNodesNamed(b.t, b.client, b.prefix) }
 
 // inspTask is one ironic_introspect task on cloud local, args in YAML flow style.
 func inspTask(name string, args map[string]any, extra string) string {
@@ -458,11 +423,7 @@ const inspectorURL = "http://127.0.0.1:5050"
 // (type baremetal-introspection), for the test's own checks.
 func (b *inspBed) inspectorClient() *gophercloud.ServiceClient {
 	b.t.Helper()
-	cctx, cancel := context.WithTimeout(b.ctx, time.Minute)
-	defer cancel()
-	cloud, err := openstack.Connect(cctx, openstack.Options{Cloud: b.cloud})
-	require.NoError(b.t, err)
-	sc, err := gcopenstack.NewBareMetalIntrospectionV1(cloud.Provider, gophercloud.EndpointOpts{Region: cloud.Region()})
+	sc, err := gcopenstack.NewBareMetalIntrospectionV1(b.conn.Provider, gophercloud.EndpointOpts{Region: b.conn.Region()})
 	require.NoError(b.t, err, "the catalog lists baremetal-introspection (tests/services/keystone-setup.py)")
 	sc.ResourceBase = strings.TrimSuffix(sc.Endpoint, "/") + "/v1/"
 	return sc

@@ -52,16 +52,11 @@ type srvBed struct {
 
 func newSrvBed(t testing.TB) *srvBed {
 	t.Helper()
-	clouds := filepath.Join(repoRoot, "build", "services", "clouds.yaml")
-	if _, err := os.Stat(clouds); err != nil {
-		t.Fatalf("no %s: start the services with tests/services/up.sh all", clouds)
-	}
-	t.Setenv("OS_CLIENT_CONFIG_FILE", clouds)
+	cloud := connectCloud(t, "local")
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	t.Cleanup(cancel)
-	cloud, err := openstack.Connect(ctx, openstack.Options{Cloud: "local"})
-	require.NoError(t, err, "connect to the loopback cloud (is Nova up? tests/services/up.sh all)")
-	b := &srvBed{t: t, ctx: ctx, run: "srv-" + randHex(3), env: []string{"OS_CLIENT_CONFIG_FILE=" + clouds}}
+	b := &srvBed{t: t, ctx: ctx, run: "srv-" + randHex(3), env: cloudsEnv()}
+	var err error
 	for _, c := range []struct {
 		dst **gophercloud.ServiceClient
 		get func(context.Context) (*gophercloud.ServiceClient, error)
