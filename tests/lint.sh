@@ -23,29 +23,16 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C.UTF-8
 die() { echo "lint: $*" >&2; exit 1; }
 
-missing=()
-for p in ansible-core ansible-lint; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	echo "lint: installing Debian packages: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	log=$(mktemp)
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1 ||
-		{ apt-get update -q >>"$log" 2>&1 && apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; } ||
-		{ cat "$log" >&2; die "apt-get install ${missing[*]} failed"; }
-	rm -f "$log"
-fi
-
-shopt -s nullglob
-tarballs=("$repo"/build/metalkit-baremetal-*.tar.gz)
-shopt -u nullglob
-[ "${#tarballs[@]}" -eq 1 ] || die "want exactly one build/metalkit-baremetal-*.tar.gz (run \`make collection\`), found ${#tarballs[@]}"
+log() { echo "lint: $*"; }
+# shellcheck source=lib.sh
+. "$repo/tests/lib.sh"
+apt_ensure ansible-core ansible-lint
+tarball=$(collection_tarball "$repo")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/metalkit-lint.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-ansible-galaxy collection install --force -p "$work" "${tarballs[0]}" >"$work/install.log" 2>&1 ||
-	{ cat "$work/install.log" >&2; die "installing ${tarballs[0]} failed"; }
+ansible-galaxy collection install --force -p "$work" "$tarball" >"$work/install.log" 2>&1 ||
+	{ cat "$work/install.log" >&2; die "installing $tarball failed"; }
 
 # The path must name the ansible_collections folder itself: ansible-lint 6.13
 # (ansible-compat 2.2) sets up Ansible 2.14's collection finder on the

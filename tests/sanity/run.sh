@@ -27,16 +27,17 @@ mkdir -p "$out"
 
 die() { echo "sanity: $*" >&2; exit 1; }
 
-shopt -s nullglob
-tarballs=("$repo"/build/metalkit-baremetal-*.tar.gz)
-shopt -u nullglob
-[ "${#tarballs[@]}" -eq 1 ] || die "want exactly one build/metalkit-baremetal-*.tar.gz (run \`make collection\`), found ${#tarballs[@]}"
+log() { echo "sanity: $*"; }
+APT_LOG=$out/apt.log
+# shellcheck source=../lib.sh
+. "$repo/tests/lib.sh"
+tarball=$(collection_tarball "$repo")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/metalkit-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 coll="$work/ansible_collections/metalkit/baremetal"
 mkdir -p "$coll/tests/sanity"
-tar -xzf "${tarballs[0]}" -C "$coll"
+tar -xzf "$tarball" -C "$coll"
 cp "$repo/tests/sanity/ignore-2.14.txt" "$coll/tests/sanity/"
 
 # What the collection holds decides which tests have targets, hence which
@@ -62,17 +63,7 @@ if [ -n "$has_changelog" ]; then
 	echo "sanity: skipping changelog: antsibull-changelog is not packaged in Debian 12"
 fi
 
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	echo "sanity: installing Debian packages: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >"$out/apt.log" 2>&1 ||
-		{ apt-get update -q >>"$out/apt.log" 2>&1 && apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$out/apt.log" 2>&1; } ||
-		die "apt-get install ${missing[*]} failed: see $out/apt.log"
-fi
+apt_ensure "${pkgs[@]}"
 
 # Every binary module needs its validate-modules!skip line (validate-modules
 # crashes on an ELF file); say which one is missing before ansible-test does.
