@@ -43,7 +43,7 @@ func DocsYAML(spec *Spec) ([]byte, error) {
 		"short_description": spec.ShortDescription,
 		"attributes":        docAttributes,
 	}
-	doc["description"] = anyList(spec.Description)
+	doc["description"] = prose(spec.Description)
 	if len(spec.Description) == 0 {
 		doc["description"] = []any{spec.ShortDescription}
 	}
@@ -51,7 +51,7 @@ func DocsYAML(spec *Spec) ([]byte, error) {
 		doc["author"] = anyList(spec.Author)
 	}
 	if len(spec.Notes) > 0 {
-		doc["notes"] = anyList(spec.Notes)
+		doc["notes"] = prose(spec.Notes)
 	}
 	if len(spec.ExtendsDocFragments) > 0 {
 		doc["extends_documentation_fragment"] = anyList(spec.ExtendsDocFragments)
@@ -84,7 +84,17 @@ func DocsYAML(spec *Spec) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// anyList is a list of names (authors, aliases, fragments): no markup.
 func anyList(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
+}
+
+// prose is a list of paragraphs, in the markup ansible-doc 2.14 renders.
+func prose(list []string) []any {
 	out := make([]any, len(list))
 	for i, s := range list {
 		out[i] = legacyMarkup(s)
@@ -108,7 +118,7 @@ func docOptions(opts map[string]*Option, path string) (map[string]any, error) {
 			return nil, fmt.Errorf("docs: option %s%s has no description", path, name)
 		}
 		d := map[string]any{
-			"description": anyList(o.Description),
+			"description": prose(o.Description),
 			"type":        typeName(o.Type),
 		}
 		if o.Elements != "" {
@@ -156,7 +166,7 @@ func docReturn(rets map[string]*ReturnValue, path string) (map[string]any, error
 		if r == nil || len(r.Description) == 0 {
 			return nil, fmt.Errorf("docs: return value %s%s has no description", path, name)
 		}
-		d := map[string]any{"description": anyList(r.Description)}
+		d := map[string]any{"description": prose(r.Description)}
 		if r.Returned != "" {
 			d["returned"] = r.Returned
 		}
