@@ -229,13 +229,7 @@ func upload(ctx context.Context, g *Glance, req *Request, out *Outcome) (*images
 	if err := checkStored(got, d); err != nil {
 		return nil, discard(g, im.ID, err)
 	}
-	final, err := g.Update(ctx, im.ID, recordOps(req, d))
-	if err != nil {
-		// The image is good; only the record for the next run's match is missing.
-		out.Warnings = append(out.Warnings, fmt.Sprintf("image %s is active but recording its checksums failed: %v", im.ID, err))
-		return got, nil
-	}
-	return final, nil
+	return record(ctx, g, got, req, d, out), nil
 }
 
 // webDownload has Glance fetch the URL itself (interoperable image import).
@@ -306,12 +300,19 @@ func webDownload(ctx context.Context, g *Glance, req *Request, out *Outcome) (*i
 			return nil, discard(g, im.ID, err)
 		}
 	}
-	final, err := g.Update(ctx, im.ID, recordOps(req, d))
+	return record(ctx, g, got, req, d, out), nil
+}
+
+// record writes the checksums of a verified, active image into its
+// properties, for the next run's match. A failure there is a warning: the
+// image is good, only the record is missing.
+func record(ctx context.Context, g *Glance, got *images.Image, req *Request, d Digests, out *Outcome) *images.Image {
+	final, err := g.Update(ctx, got.ID, recordOps(req, d))
 	if err != nil {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("image %s is active but recording its checksums failed: %v", im.ID, err))
-		return got, nil
+		out.Warnings = append(out.Warnings, fmt.Sprintf("image %s is active but recording its checksums failed: %v", got.ID, err))
+		return got
 	}
-	return final, nil
+	return final
 }
 
 var errUploadEnded = errors.New("the upload request ended")
