@@ -20,9 +20,10 @@ if [ ! -f "$demo/rhcos-demo.qcow2.gz" ]; then
   qemu-io -f qcow2 -c "write -P 0x5a 0 4M" "$demo/rhcos-demo.qcow2" >/dev/null
   gzip -f "$demo/rhcos-demo.qcow2"
 fi
+# The path is set before the install: ansible-galaxy warns about a path Ansible would not search.
+export ANSIBLE_COLLECTIONS_PATH="$PWD/$demo/collections" OS_CLIENT_CONFIG_FILE="$PWD/build/services/clouds.yaml"
 tarball=$(ls build/metalkit-baremetal-*.tar.gz)
 ansible-galaxy collection install --force -p "$demo/collections" "$tarball" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$PWD/$demo/collections" OS_CLIENT_CONFIG_FILE="$PWD/build/services/clouds.yaml"
 cat > "$demo/vars.yml" <<VARS
 rhcos_core_ssh_keys: ["$(cat "$demo/id_ed25519.pub")"]
 rhcos_ca_certificates: ["$PWD/$demo/ca.pem"]
