@@ -12,7 +12,7 @@ export SERVICES_DIR ?= $(CURDIR)/$(BUILD)/services
 
 
 .PHONY: quality
-.PHONY: all deps build docs collection install test unit integration lint bench demo demo-clean sanity ansible-lint molecule services-up services-down clean
+.PHONY: all deps build docs collection install test unit integration lint bench demo demo-cold demo-clean sanity ansible-lint molecule services-up services-down clean
 
 all: build
 
@@ -86,6 +86,10 @@ bench: collection
 ## demo: local services + the whole flow (playbooks/site.yml) twice, on loopback
 demo: collection
 	@tests/demo.sh
+
+## demo-cold: time `make demo` on a fresh debootstrapped Debian 12 (root; local services stopped)
+demo-cold:
+	@tests/demo-cold.sh
 
 demo-clean:
 	@tests/demo-clean.sh
