@@ -326,58 +326,54 @@ func TestRetryServerErrors(t *testing.T) {
 	}
 }
 
-// The context deadline bounds the retries, whatever the attempt limit.
+// The context deadline bounds the retries, whatever the attempt limit, and
+// reads as retries that ran out of time whether it falls in the wait before
+// a retry or while a retried request is in flight.
 func TestRetryStopsAtDeadline(t *testing.T) {
-	isolate(t)
-	f := newFakeCloud(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path != "/baremetal/v1/nodes" {
-			return false
-		}
-		writeJSON(w, 503, map[string]any{})
-		return true
+	tests := []struct {
+		name         string
+		holdAfter    int32 // answer 503 this many times, then hold requests until the client gives up (0: never hold)
+		policy       RetryPolicy
+		timeout      time.Duration
+		wantAttempts uint // 0: any number below the policy's
+	}{
+		{"during the waits", 0, RetryPolicy{MaxAttempts: 100000, BaseDelay: 5 * time.Millisecond, MaxDelay: 10 * time.Millisecond}, 100 * time.Millisecond, 0},
+		{"during a retried request", 1, RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}, 300 * time.Millisecond, 2},
 	}
-	c := standalone(t, f, RetryPolicy{MaxAttempts: 100000, BaseDelay: 5 * time.Millisecond, MaxDelay: 10 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	bm, err := c.Baremetal(ctx)
-	require.NoError(t, err)
-	_, err = nodes.List(bm, nil).AllPages(ctx)
-	var ex *RetriesExhaustedError
-	require.ErrorAs(t, err, &ex)
-	assert.Equal(t, "time budget spent", ex.Reason)
-	assert.Less(t, int(ex.Attempts), 100000)
-}
-
-// A deadline that falls while a retried request is in flight still reads
-// as retries that ran out of time, not as a bare "deadline exceeded".
-func TestRetryDeadlineDuringRetriedRequest(t *testing.T) {
-	isolate(t)
-	f := newFakeCloud(t)
-	var calls atomic.Int32
-	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path != "/baremetal/v1/nodes" {
-			return false
-		}
-		if calls.Add(1) > 1 {
-			<-r.Context().Done() // hold the retry until the client gives up
-			return true
-		}
-		writeJSON(w, 503, map[string]any{})
-		return true
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			var calls atomic.Int32
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != "/baremetal/v1/nodes" {
+					return false
+				}
+				if n := calls.Add(1); tt.holdAfter > 0 && n > tt.holdAfter {
+					<-r.Context().Done()
+					return true
+				}
+				writeJSON(w, 503, map[string]any{})
+				return true
+			}
+			c := standalone(t, f, tt.policy)
+			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
+			defer cancel()
+			bm, err := c.Baremetal(ctx)
+			require.NoError(t, err)
+			_, err = nodes.List(bm, nil).AllPages(ctx)
+			var ex *RetriesExhaustedError
+			require.ErrorAs(t, err, &ex)
+			assert.Equal(t, "time budget spent", ex.Reason)
+			if tt.wantAttempts > 0 {
+				assert.ErrorIs(t, err, context.DeadlineExceeded, "a request cut short: callers still see the deadline")
+				assert.Equal(t, tt.wantAttempts, ex.Attempts)
+				assert.Equal(t, int32(tt.wantAttempts), calls.Load())
+			} else {
+				assert.Less(t, int(ex.Attempts), tt.policy.MaxAttempts)
+			}
+		})
 	}
-	c := standalone(t, f, RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	bm, err := c.Baremetal(ctx)
-	require.NoError(t, err)
-	_, err = nodes.List(bm, nil).AllPages(ctx)
-	var ex *RetriesExhaustedError
-	require.ErrorAs(t, err, &ex)
-	assert.Equal(t, "time budget spent", ex.Reason)
-	assert.Equal(t, uint(2), ex.Attempts)
-	assert.ErrorIs(t, err, context.DeadlineExceeded, "callers still see the deadline")
-	assert.Equal(t, int32(2), calls.Load())
 }
 
 // A streamed body is rewound before it is sent again; one that cannot
