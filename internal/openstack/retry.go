@@ -62,7 +62,7 @@ type retrier struct {
 func (r *retrier) retry(ctx context.Context, method, url string, opts *gophercloud.RequestOpts, err error, failCount uint) error {
 	why, ok := transient(method, err)
 	if !ok {
-		if failCount > 1 && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		if failCount > 1 && isTimeout(err) {
 			// The context ended during a retry, not during the wait before
 			// it: still say that retries happened and what stopped them.
 			return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(err)}
@@ -158,7 +158,7 @@ func transient(method string, err error) (string, bool) {
 		}
 		return "", false
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if isTimeout(err) {
 		return "", false
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {

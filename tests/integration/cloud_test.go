@@ -5,7 +5,6 @@ package integration
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,16 +22,31 @@ import (
 // OS_CLIENT_CONFIG_FILE there.
 func connectCloud(t testing.TB, name string) *openstack.Cloud {
 	t.Helper()
-	clouds := filepath.Join(repoRoot, "build", "services", "clouds.yaml")
-	if _, err := os.Stat(clouds); err != nil {
-		t.Fatalf("no %s: start the services with make services-up", clouds)
+	if _, err := os.Stat(cloudsYAML); err != nil {
+		t.Fatalf("no %s: start the services with make services-up", cloudsYAML)
 	}
-	t.Setenv("OS_CLIENT_CONFIG_FILE", clouds)
+	t.Setenv("OS_CLIENT_CONFIG_FILE", cloudsYAML)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := openstack.Connect(ctx, openstack.Options{Cloud: name})
 	require.NoError(t, err, "connect to cloud %s (are the services up? make services-up)", name)
 	return c
+}
+
+// nodesNamed lists the Ironic nodes whose name starts with prefix.
+func nodesNamed(t testing.TB, c *gophercloud.ServiceClient, prefix string) map[string]nodes.Node {
+	t.Helper()
+	pages, err := nodes.ListDetail(c, nodes.ListOpts{}).AllPages(context.Background())
+	require.NoError(t, err)
+	all, err := nodes.ExtractNodes(pages)
+	require.NoError(t, err)
+	out := map[string]nodes.Node{}
+	for _, n := range all {
+		if strings.HasPrefix(n.Name, prefix) {
+			out[n.Name] = n
+		}
+	}
+	return out
 }
 
 // deleteNodesNamed deletes every node whose name starts with prefix (its
@@ -41,18 +55,9 @@ func connectCloud(t testing.TB, name string) *openstack.Cloud {
 // can be, and tried again for up to two minutes.
 func deleteNodesNamed(t testing.TB, c *gophercloud.ServiceClient, prefix string) {
 	ctx := context.Background()
-	pages, err := nodes.List(c, nodes.ListOpts{}).AllPages(ctx)
-	if err != nil {
-		t.Logf("cleanup: list nodes: %v", err)
-		return
-	}
-	all, _ := nodes.ExtractNodes(pages)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for _, n := range all {
-		if !strings.HasPrefix(n.Name, prefix) {
-			continue
-		}
+	for _, n := range nodesNamed(t, c, prefix) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

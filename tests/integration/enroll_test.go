@@ -37,22 +37,6 @@ func enrIronic(t *testing.T, cloudName string) *gophercloud.ServiceClient {
 	return c
 }
 
-// enrNodes lists the Ironic nodes whose name starts with prefix.
-func enrNodes(t *testing.T, c *gophercloud.ServiceClient, prefix string) map[string]nodes.Node {
-	t.Helper()
-	pages, err := nodes.ListDetail(c, nodes.ListOpts{}).AllPages(context.Background())
-	require.NoError(t, err)
-	all, err := nodes.ExtractNodes(pages)
-	require.NoError(t, err)
-	out := map[string]nodes.Node{}
-	for _, n := range all {
-		if strings.HasPrefix(n.Name, prefix) {
-			out[n.Name] = n
-		}
-	}
-	return out
-}
-
 func enrPortsOf(t *testing.T, c *gophercloud.ServiceClient, uuid string) []string {
 	t.Helper()
 	pages, err := ports.ListDetail(c, ports.ListOpts{NodeUUID: uuid}).AllPages(context.Background())
@@ -185,7 +169,7 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 	require.False(t, r.Failed(), r.Msg())
 	assert.True(t, r.Changed())
 	assert.Contains(t, check.Stdout, `"ipmi_password": "********"`, "the diff shows the password masked")
-	assert.Empty(t, enrNodes(t, c, "enr-ipmi-"), "check mode created nothing")
+	assert.Empty(t, nodesNamed(t, c, "enr-ipmi-"), "check mode created nothing")
 
 	start := time.Now()
 	first := RunPlaybook(t, play, cloudsEnv())
@@ -199,7 +183,7 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "manageable", got[0]["provision_state"])
 
-	n := enrNodes(t, c, "enr-ipmi-")["enr-ipmi-blade-ocp-node-1"]
+	n := nodesNamed(t, c, "enr-ipmi-")["enr-ipmi-blade-ocp-node-1"]
 	assert.Equal(t, "manageable", n.ProvisionState)
 	assert.Equal(t, "ipmi", n.Driver)
 	assert.Equal(t, "pxe", n.BootInterface)
@@ -259,7 +243,7 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 	r = gone.Task(t, "remove")
 	require.False(t, r.Failed(), r.Msg())
 	assert.Equal(t, "4 nodes: 1 already absent, 3 deleted", r.Msg())
-	assert.Empty(t, enrNodes(t, c, "enr-ipmi-"))
+	assert.Empty(t, nodesNamed(t, c, "enr-ipmi-"))
 	again := RunPlaybook(t, absent, cloudsEnv())
 	assert.False(t, again.Task(t, "remove").Changed())
 }
@@ -297,7 +281,7 @@ func TestEnroll200FakeNodes(t *testing.T) {
 	for _, n := range enrNodesOf(r) {
 		assert.Equal(t, "manageable", n["provision_state"], n["name"])
 	}
-	inIronic := enrNodes(t, c, "enr-bulk-")
+	inIronic := nodesNamed(t, c, "enr-bulk-")
 	assert.Len(t, inIronic, count)
 	for _, n := range inIronic {
 		assert.Equal(t, "manageable", n.ProvisionState, n.Name)
@@ -337,7 +321,7 @@ func TestEnrollKeepsIntrospectedProperties(t *testing.T) {
 	first := RunPlaybook(t, task("profile:baremetal"), cloudsEnv())
 	AssertNoSecret(t, first, enrSentinel)
 	require.False(t, first.Task(t, "enroll").Failed(), first.Task(t, "enroll").Msg())
-	uuid := enrNodes(t, c, "enr-insp-")["enr-insp-1"].UUID
+	uuid := nodesNamed(t, c, "enr-insp-")["enr-insp-1"].UUID
 
 	// Inspect (fake inspect interface), then write what an inspector reports.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -431,7 +415,7 @@ func TestEnrollBadInputs(t *testing.T) {
 	r := run.Task(t, "missing nodes_file")
 	assert.True(t, r.Failed())
 	assert.Contains(t, r.Msg(), "nodes_file: open /nonexistent/instackenv.json")
-	assert.Empty(t, enrNodes(t, c, "enr-bad-"), "no bad input created a node")
+	assert.Empty(t, nodesNamed(t, c, "enr-bad-"), "no bad input created a node")
 }
 
 // TestEnrollSecretsMaskedWhenValidationFails: Ansible's argument checks fail

@@ -51,7 +51,7 @@ func newExampleHost(t *testing.T) *exampleHost {
 	}
 
 	// clouds.yaml: the test services' "local" cloud under the name the examples use.
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "build", "services", "clouds.yaml"))
+	raw, err := os.ReadFile(cloudsYAML)
 	require.NoError(t, err, "start the services first: make services-up")
 	var clouds struct {
 		Clouds map[string]any `yaml:"clouds"`

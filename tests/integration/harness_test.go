@@ -154,9 +154,12 @@ func RunPlaybookFile(t *testing.T, path string, env []string, extra ...string) *
 	return run
 }
 
+// cloudsYAML is the clouds.yaml that tests/services/up.sh writes.
+var cloudsYAML = filepath.Join(repoRoot, "build", "services", "clouds.yaml")
+
 // cloudsEnv points OpenStack clients at the test services' clouds.yaml.
 func cloudsEnv() []string {
-	return []string{"OS_CLIENT_CONFIG_FILE=" + filepath.Join(repoRoot, "build", "services", "clouds.yaml")}
+	return []string{"OS_CLIENT_CONFIG_FILE=" + cloudsYAML}
 }
 
 // playbook is a play on localhost around task lines (indented by four).
