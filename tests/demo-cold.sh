@@ -16,7 +16,7 @@ die() { echo "demo-cold: $*" >&2; exit 1; }
 # shellcheck source=lib.sh
 . tests/lib.sh
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot)"
-(exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && die "something listens on 127.0.0.1:5000: stop the local services first (make services-down)"
+tcp_up 5000 && die "something listens on 127.0.0.1:5000: stop the local services first (make services-down)"
 apt_ensure debootstrap
 command -v go >/dev/null || die "Go is not on PATH"
 

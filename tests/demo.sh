@@ -6,6 +6,10 @@
 # playbooks/site.yml twice: the second run must change nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+log() { echo "demo: $*"; }
+die() { echo "demo: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. tests/lib.sh
 t0=$(date +%s)
 tests/deps.sh
 tests/services/up.sh all
@@ -22,7 +26,7 @@ if [ ! -f "$demo/rhcos-demo.qcow2.gz" ]; then
 fi
 # The path is set before the install: ansible-galaxy warns about a path Ansible would not search.
 export ANSIBLE_COLLECTIONS_PATH="$PWD/$demo/collections" OS_CLIENT_CONFIG_FILE="$PWD/build/services/clouds.yaml"
-tarball=$(ls build/metalkit-baremetal-*.tar.gz)
+tarball=$(collection_tarball "$PWD")
 ansible-galaxy collection install --force -p "$demo/collections" "$tarball" >/dev/null
 cat > "$demo/vars.yml" <<VARS
 rhcos_core_ssh_keys: ["$(cat "$demo/id_ed25519.pub")"]
@@ -36,7 +40,7 @@ run
 echo "== second run (idempotence: expect changed=0)"
 out=$(run) || { echo "$out"; exit 1; }
 echo "$out" | sed -n '/PLAY RECAP/,$p'
-echo "$out" | grep -Eq 'changed=0 ' || { echo "demo: the second run changed something" >&2; exit 1; }
+echo "$out" | grep -Eq 'changed=0 ' || die "the second run changed something"
 echo "== created (cloud 'local', OS_CLIENT_CONFIG_FILE=$OS_CLIENT_CONFIG_FILE)"
 export OS_CLOUD=local
 openstack baremetal node list -c Name -c "Instance UUID" -c "Provision State" -c "Power State" 2>/dev/null || true

@@ -1,5 +1,5 @@
 # Helpers every tests/ script shares (sourced, never executed): Debian
-# packages and the built collection tarball. The sourcing script defines
+# packages, the built collection tarball, a loopback port check. The sourcing script defines
 # log MSG and die MSG (its own prefix) and may set APT_LOG.
 
 APT_LOG=${APT_LOG:-${TMPDIR:-/tmp}/metalkit-apt.log}
@@ -54,6 +54,10 @@ apt_ensure() {
   [ $policy_tmp = 1 ] && rm -f /usr/sbin/policy-rc.d
   [ $ok = 1 ] || { tail -n 20 "$APT_LOG" >&2; die "apt-get install ${missing[*]} failed"; }
 }
+
+# ---------------------------------------------------------------- ports
+# tcp_up PORT : something accepts connections on 127.0.0.1:PORT.
+tcp_up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # ---------------------------------------------------------------- collection
 # collection_tarball REPO : the one built build/metalkit-baremetal-*.tar.gz.

@@ -73,7 +73,6 @@ wait_http() {
   done
 }
 http_up() { local c; c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true); [ "$c" != 000 ] && [ "$c" -lt 500 ]; }
-tcp_up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # sqlite in WAL mode: otherwise concurrent writers get 500 "(sqlite3.OperationalError) database is locked".
 # Every connection URL also sets ?timeout=30 (busy wait, pysqlite default 5 s): under load nova-conductor,
