@@ -1,31 +1,27 @@
 package ansible
 
 import (
-	"sort"
 	"strings"
+
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // noLogPlaceholder replaces a value that is exactly a secret.
 const noLogPlaceholder = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
-// secrets is the set of no_log values (AnsibleModule.no_log_values).
-type secrets struct {
-	set    map[string]struct{}
-	sorted []string // cache for scrub, nil when stale
-}
+// secrets registers no_log values (AnsibleModule.no_log_values) in the
+// process's one registry (package secret), which the openstack package and
+// the modules' own registrations share.
+type secrets struct{}
 
-func newSecrets() *secrets { return &secrets{set: map[string]struct{}{}} }
+// newSecrets starts a module run with an empty registry.
+func newSecrets() *secrets {
+	secret.Reset()
+	return &secrets{}
+}
 
 // add records one secret; the empty string is no secret (Ansible skips it).
-func (s *secrets) add(v string) {
-	if v == "" {
-		return
-	}
-	if _, ok := s.set[v]; !ok {
-		s.set[v] = struct{}{}
-		s.sorted = nil
-	}
-}
+func (s *secrets) add(v string) { secret.Add(v) }
 
 // addValue is _return_datastructure_name: every non-empty string and the
 // text of every number inside v (bools and nulls are no secrets).
@@ -72,22 +68,7 @@ func (s *secrets) addKeyed(match func(string) bool, v any) {
 
 // list returns the secrets longest first, so that a secret containing
 // another is masked whole (Ansible iterates a set: any order is its order).
-func (s *secrets) list() []string {
-	if s.sorted == nil {
-		s.sorted = make([]string, 0, len(s.set))
-		for k := range s.set {
-			s.sorted = append(s.sorted, k)
-		}
-		sort.Slice(s.sorted, func(i, j int) bool {
-			a, b := s.sorted[i], s.sorted[j]
-			if len(a) != len(b) {
-				return len(a) > len(b)
-			}
-			return a < b
-		})
-	}
-	return s.sorted
-}
+func (s *secrets) list() []string { return secret.Values() }
 
 // removeValues is Ansible's remove_values on a generic value tree: a string
 // equal to a secret becomes the placeholder, a string containing one gets
@@ -141,10 +122,11 @@ func scrubString(s string, list []string, set map[string]struct{}) string {
 	if _, ok := set[s]; ok {
 		return noLogPlaceholder
 	}
-	for _, secret := range list {
-		if strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, "********")
+	for _, v := range list {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, secret.Masked)
 		}
 	}
-	return s
+	// Beyond Ansible: the encoded spellings (base64, URL, JSON escapes).
+	return secret.Scrub(s)
 }

@@ -2,97 +2,29 @@ package openstack
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
 	"net/http"
-	"net/url"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
-	"unicode/utf16"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/tidwall/gjson"
+
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // Masked replaces a secret inside a longer string, as Ansible does.
-const Masked = "********"
+const Masked = secret.Masked
 
-// secrets known to this process (Connect registers the credentials it used
-// and the tokens it got), so every error this package builds is scrubbed even
-// where the caller has no secrets at hand.
-var secrets struct {
-	sync.Mutex
-	values []string
-}
+// RegisterSecret adds values that Scrub and Describe must always hide, to
+// the process's one registry (package secret).
+func RegisterSecret(values ...string) { secret.Add(values...) }
 
-// RegisterSecret adds values that Scrub and Describe must always hide.
-func RegisterSecret(values ...string) {
-	secrets.Lock()
-	defer secrets.Unlock()
-	for _, v := range values {
-		if v != "" && !slices.Contains(secrets.values, v) {
-			secrets.values = append(secrets.values, v)
-		}
-	}
-}
-
-// Scrub replaces every secret (those given and those registered) in s,
-// including their JSON-escaped and URL-encoded spellings.
-func Scrub(s string, extra ...string) string {
-	secrets.Lock()
-	all := append(slices.Clone(secrets.values), extra...)
-	secrets.Unlock()
-
-	var forms []string
-	for _, v := range all {
-		if v == "" {
-			continue
-		}
-		forms = append(forms, v, url.QueryEscape(v), url.PathEscape(v))
-		forms = append(forms, jsonForms(v)...)
-	}
-	// Longest first, so a secret containing another is masked whole.
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
-	for _, f := range forms {
-		if f != "" {
-			s = strings.ReplaceAll(s, f, Masked)
-		}
-	}
-	return s
-}
-
-// jsonForms are the ways a JSON encoder may spell v inside a string: Go's
-// (HTML-escaping), plain, and Python's ensure_ascii (what OpenStack sends).
-func jsonForms(v string) []string {
-	var forms []string
-	for _, escapeHTML := range []bool{true, false} {
-		var b strings.Builder
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(escapeHTML)
-		if enc.Encode(v) == nil {
-			s := strings.TrimSuffix(b.String(), "\n")
-			forms = append(forms, s[1:len(s)-1])
-		}
-	}
-	plain := forms[len(forms)-1]
-	var ascii strings.Builder
-	for _, r := range plain {
-		switch {
-		case r < 0x80:
-			ascii.WriteRune(r)
-		case r > 0xFFFF:
-			r1, r2 := utf16.EncodeRune(r)
-			fmt.Fprintf(&ascii, "\\u%04x\\u%04x", r1, r2)
-		default:
-			fmt.Fprintf(&ascii, "\\u%04x", r)
-		}
-	}
-	return append(forms, ascii.String())
-}
+// Scrub replaces every secret (those given and those registered) in s, in
+// every spelling the registry knows (JSON-escaped, URL-encoded, base64).
+func Scrub(s string, extra ...string) string { return secret.ScrubWith(s, extra...) }
 
 // basicAuthSecret is what an Authorization: Basic header carries.
 func basicAuthSecret(user, password string) string {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // fakeCloud is one loopback server playing Keystone (/identity), Ironic
@@ -316,9 +318,7 @@ func isolate(t *testing.T) string {
 		}
 	}
 	// Secrets registered by earlier tests would mask this test's text.
-	secrets.Lock()
-	secrets.values = nil
-	secrets.Unlock()
+	secret.Reset()
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))
