@@ -22,28 +22,34 @@ const (
 	ansibleArgsKey = "ANSIBLE_MODULE_ARGS"
 )
 
-// Run is what every modules/<name>/main.go calls: reads os.Args[1],
-// validates, runs, prints, exits. If os.Args[1] == "--metalkit-docs" it
-// prints DocsYAML(spec) instead and exits 0.
+// Run reads os.Args[1], validates, runs, prints, exits. If os.Args[1] ==
+// "--metalkit-docs" it prints DocsYAML(spec) instead and exits 0.
+// Modules call it through package task, which adds the runtime around run.
 func Run(spec *Spec, run func(*Module) (*Result, error)) {
+	// Stray prints from module code go to stderr: stdout carries exactly
+	// one JSON object.
+	out := os.Stdout
+	os.Stdout = os.Stderr
+	os.Exit(Main(spec, out, run))
+}
+
+// Main is Run without the exit and the stdout redirection: the docs flag
+// or one Execute, writing to stdout, returning the exit code.
+func Main(spec *Spec, stdout io.Writer, run func(*Module) (*Result, error)) int {
 	if len(os.Args) > 1 && os.Args[1] == DocsFlag {
 		doc, err := DocsYAML(spec)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return 1
 		}
-		_, _ = os.Stdout.Write(doc)
-		os.Exit(0)
+		_, _ = stdout.Write(doc)
+		return 0
 	}
 	path := ""
 	if len(os.Args) > 1 {
 		path = os.Args[1]
 	}
-	// Stray prints from module code go to stderr: stdout carries exactly
-	// one JSON object.
-	out := os.Stdout
-	os.Stdout = os.Stderr
-	os.Exit(Execute(spec, path, out, run))
+	return Execute(spec, path, stdout, run)
 }
 
 // Execute is the testable core of Run: it reads the args file at argsPath

@@ -13,6 +13,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // AuthKeys are the sub-options of auth, in clouds.yaml spelling.
@@ -61,6 +62,8 @@ func Options(defaultTimeout int) map[string]*ansible.Option {
 		"cloud": {
 			Type:        ansible.TypeRaw,
 			EnvFallback: []string{"OS_CLOUD"},
+			// A cloud given as a dict holds the credentials of clouds.yaml.
+			NoLogKey: secret.IsKey,
 			Description: []string{
 				"Named cloud or cloud config to operate against.",
 				"If I(cloud) is a string, it references a named cloud config as defined in an OpenStack clouds.yaml file (searched as openstacksdk does: C(OS_CLIENT_CONFIG_FILE), C(./clouds.yaml), C(~/.config/openstack/clouds.yaml), C(/etc/openstack/clouds.yaml); secrets may sit in a secure.yaml beside it).",

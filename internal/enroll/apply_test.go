@@ -12,7 +12,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/enroll"
 	"github.com/metalkit/baremetal/internal/ironicfake"
-	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 const sentinel = "S3ntinel-BMC-pw-7781"
@@ -23,9 +23,9 @@ var opts = enroll.Options{InitialState: enroll.StateManageable, UpdatePassword: 
 // enrollOnce parses, observes, plans and applies, as the module does.
 func enrollOnce(t *testing.T, fake *ironicfake.Server, items []any, o enroll.Options) []*enroll.Outcome {
 	t.Helper()
+	secret.Reset() // a module run starts with only its own secrets
 	in, err := enroll.Parse(items, o.Absent)
 	require.NoError(t, err)
-	openstack.RegisterSecret(in.Secrets...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := fake.Client()

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // Driver is what an instackenv pm_type means in today's Ironic: a hardware
@@ -164,8 +166,4 @@ func (c *Classic) Warning(node string) string {
 
 // IsSecretKey tells whether a driver_info key holds a credential: Ironic
 // masks these on read, and we never print them.
-func IsSecretKey(key string) bool {
-	k := strings.ToLower(key)
-	return strings.HasSuffix(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "token") ||
-		(strings.HasPrefix(k, "snmp_") && strings.HasSuffix(k, "_key")) || strings.HasSuffix(k, "kg_key")
-}
+func IsSecretKey(key string) bool { return secret.IsKey(key) }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/metalkit/baremetal/internal/decoded"
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // Node is one instackenv node definition, validated and put in Ironic's terms.
@@ -70,8 +71,8 @@ func (n *Node) MACs() []string {
 type Input struct {
 	Nodes    []*Node
 	Warnings []string
-	// Secrets are every credential value found (pm_password, *_password...):
-	// the caller registers them for scrubbing, even when validation failed.
+	// Secrets are every credential value found (pm_password, *_password...),
+	// registered with package secret by Parse, even when validation failed.
 	Secrets []string
 }
 
@@ -142,6 +143,7 @@ func Parse(items []any, forDelete bool) (*Input, error) {
 	}
 	invalid = crossCheck(in.Nodes, invalid)
 	in.Secrets = unique(in.Secrets)
+	secret.Add(in.Secrets...)
 	in.Warnings = append(in.Warnings, classicWarnings(in.Nodes)...)
 	if len(ignored) > 0 {
 		var parts []string

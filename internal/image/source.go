@@ -136,24 +136,6 @@ func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
 
 func (h *HTTPSource) String() string { return Redact(h.URL) }
 
-// URLSecrets are the parts of a URL that must never be printed: the
-// password and a query string long enough to be a token. An unparsable URL
-// is secret whole.
-func URLSecrets(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return []string{raw}
-	}
-	var s []string
-	if p, ok := u.User.Password(); ok && p != "" {
-		s = append(s, p)
-	}
-	if q := u.RawQuery; len(q) >= 8 {
-		s = append(s, q)
-	}
-	return s
-}
-
 func (h *HTTPSource) Stat(ctx context.Context) (Meta, error) {
 	resp, err := h.do(ctx, http.MethodHead)
 	if err != nil {

@@ -100,8 +100,3 @@ func TestHTTPSourceStatGivesValidators(t *testing.T) {
 	assert.Equal(t, Meta{Size: 8, ETag: `"v1"`, LastModified: "Tue, 14 Nov 2023 22:13:20 GMT"}, m)
 }
 
-func TestURLSecrets(t *testing.T) {
-	assert.Equal(t, []string{"pw", "token=abcdefgh"}, URLSecrets("https://u:pw@h/p?token=abcdefgh"))
-	assert.Empty(t, URLSecrets("https://h/p?a=1"))
-	assert.Equal(t, "https://h/p?REDACTED", func() string { s, _ := NewHTTPSource("https://u:pw@h/p?x=1", HTTPOptions{}); return s.String() }())
-}

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/metalkit/baremetal/internal/decoded"
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // config is a cloud in clouds.yaml form after every layer is merged: scalar
@@ -348,7 +349,13 @@ func finish(c config, source string) (*resolved, error) {
 		}
 	}
 	// Known before any validation, so no message below can carry them.
-	RegisterSecret(r.auth["password"], r.auth["token"], r.auth["application_credential_secret"])
+	for k, v := range r.auth {
+		if secret.IsKey(k) {
+			RegisterSecret(v)
+		} else if strings.Contains(v, "@") {
+			secret.AddURL(v) // auth_url with a password in it
+		}
+	}
 	if v := str(c["verify"]); v != "" {
 		b, err := parseBool(v)
 		if err != nil {

@@ -64,12 +64,13 @@ func Add(values ...string) {
 	}
 }
 
-// AddURL registers the credentials a URL carries in its userinfo: the
-// password as written and percent-decoded, and the Basic authorization
-// they make. It returns the URL with the password replaced, for messages.
+// AddURL registers the credentials a URL carries: the password of its
+// userinfo as written and percent-decoded, the Basic authorization they
+// make, and a query long enough to be a signature. It returns the URL with
+// the password replaced, for messages.
 func AddURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
 		// An unparsable URL may still hold "user:pass@": register the
 		// text between the scheme's "//" and the "@" as a whole.
 		if i := strings.Index(raw, "://"); i >= 0 {
@@ -82,6 +83,9 @@ func AddURL(raw string) string {
 			}
 		}
 		return raw
+	}
+	if len(u.RawQuery) >= 8 {
+		Add(u.RawQuery) // a signed URL's query is its credential
 	}
 	pass, hasPass := u.User.Password()
 	if !hasPass {

@@ -67,6 +67,10 @@ func TestAddURL(t *testing.T) {
 	for _, s := range []string{"p!w0rd", "p%21w0rd", base64.StdEncoding.EncodeToString([]byte("core:p!w0rd"))} {
 		assert.NotContains(t, Scrub("got "+s), s)
 	}
+	// A signed URL's query is its credential.
+	Reset()
+	AddURL("https://127.0.0.1/rhcos.qcow2?X-Amz-Signature=deadbeef42")
+	assert.NotContains(t, Scrub("GET /rhcos.qcow2?X-Amz-Signature=deadbeef42"), "deadbeef42")
 	// No password: nothing to register, the URL is shown as it is.
 	Reset()
 	assert.Equal(t, "https://core@127.0.0.1/x", AddURL("https://core@127.0.0.1/x"))

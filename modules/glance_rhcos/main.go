@@ -3,6 +3,9 @@
 // decompressing and verifying on the way.
 package main
 
-import "github.com/metalkit/baremetal/internal/ansible"
+import "github.com/metalkit/baremetal/internal/task"
 
-func main() { ansible.Run(spec, run) }
+func main() { task.Run(spec, task.WholeTask, run) }
+
+// module is run inside the task runtime, as main runs it: what tests call.
+var module = task.Wrap(task.WholeTask, run)

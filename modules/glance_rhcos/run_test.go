@@ -43,7 +43,7 @@ func TestBadInputFailsBeforeAnyCall(t *testing.T) {
 			for k, v := range tt.args {
 				args[k] = v
 			}
-			res := ansibletest.RunWithArgs(t, spec, args, run)
+			res := ansibletest.RunWithArgs(t, spec, args, module)
 			assert.Equal(t, true, res["failed"])
 			assert.Contains(t, res["msg"], tt.want)
 			assert.Equal(t, false, res["changed"])
@@ -59,7 +59,7 @@ func TestURLCredentialsNeverPrinted(t *testing.T) {
 	res := ansibletest.RunWithArgs(t, spec, map[string]any{
 		"name": "glance_rhcos-unit", "cloud": "no-such-cloud",
 		"url": "http://mirror:" + secret + "@127.0.0.1:9/rhcos.qcow2.gz?sig=SENTINEL-query-77aa",
-	}, run)
+	}, module)
 	out, _ := json.Marshal(res)
 	assert.Equal(t, true, res["failed"])
 	assert.NotContains(t, string(out), secret)

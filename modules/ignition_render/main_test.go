@@ -23,11 +23,11 @@ func TestRenderWritesDestOnceAndHonoursCheckMode(t *testing.T) {
 		"dest":         dest,
 	}
 
-	check := ansibletest.RunWithArgs(t, spec, with(args, "_ansible_check_mode", true), run)
+	check := ansibletest.RunWithArgs(t, spec, with(args, "_ansible_check_mode", true), module)
 	assert.Equal(t, true, check["changed"], "check mode predicts the write")
 	assert.NoFileExists(t, dest)
 
-	first := ansibletest.RunWithArgs(t, spec, with(args, "_ansible_diff", true), run)
+	first := ansibletest.RunWithArgs(t, spec, with(args, "_ansible_diff", true), module)
 	require.Equal(t, false, first["failed"], first["msg"])
 	assert.Equal(t, true, first["changed"])
 	assert.Contains(t, first, "diff")
@@ -36,9 +36,9 @@ func TestRenderWritesDestOnceAndHonoursCheckMode(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 	assert.NotContains(t, first["json"], "SENTINEL", "the hash is scrubbed from the result")
 
-	second := ansibletest.RunWithArgs(t, spec, args, run)
+	second := ansibletest.RunWithArgs(t, spec, args, module)
 	assert.Equal(t, false, second["changed"])
-	checkAgain := ansibletest.RunWithArgs(t, spec, with(args, "_ansible_check_mode", true), run)
+	checkAgain := ansibletest.RunWithArgs(t, spec, with(args, "_ansible_check_mode", true), module)
 	assert.Equal(t, false, checkAgain["changed"], "check mode on an up-to-date file")
 }
 
@@ -47,12 +47,12 @@ func TestBadInputNamesTheField(t *testing.T) {
 	res := ansibletest.RunWithArgs(t, spec, map[string]any{
 		"users": []any{map[string]any{"name": "core", "ssh_authorized_keys": []any{"ssh-rsa bogus"}}},
 		"dest":  dest,
-	}, run)
+	}, module)
 	assert.Equal(t, true, res["failed"])
 	assert.Contains(t, res["msg"], "users[0].ssh_authorized_keys[0]")
 	assert.NoFileExists(t, dest)
 
-	res = ansibletest.RunWithArgs(t, spec, map[string]any{"dest": dest, "mode": "rw"}, run)
+	res = ansibletest.RunWithArgs(t, spec, map[string]any{"dest": dest, "mode": "rw"}, module)
 	assert.Equal(t, true, res["failed"])
 	assert.Contains(t, res["msg"], "mode:")
 }

@@ -9,9 +9,11 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/ignition"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
-func run(m *ansible.Module) (*ansible.Result, error) {
+func run(t *task.Task) (*ansible.Result, error) {
+	m := t.Module
 	opts, err := options(m)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,9 @@
 // enrolls instackenv node definitions and their ports in Ironic.
 package main
 
-import "github.com/metalkit/baremetal/internal/ansible"
+import "github.com/metalkit/baremetal/internal/task"
 
-func main() { ansible.Run(spec, run) }
+func main() { task.Run(spec, task.WholeTask, run) }
+
+// module is run inside the task runtime, as main runs it: what tests call.
+var module = task.Wrap(task.WholeTask, run)

@@ -43,7 +43,7 @@ func text(v any) string { b, _ := json.Marshal(v); return string(b) }
 func TestEnrollCheckDiffRunRerun(t *testing.T) {
 	fake := ironicfake.New(t)
 
-	check := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "_ansible_check_mode": true, "_ansible_diff": true}), run)
+	check := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "_ansible_check_mode": true, "_ansible_diff": true}), module)
 	assert.Equal(t, true, check["changed"])
 	assert.Zero(t, fake.Writes(), "check mode: no write call at all")
 	assert.Contains(t, check["msg"], "check mode, nothing changed: 2 nodes: 2 to create")
@@ -53,7 +53,7 @@ func TestEnrollCheckDiffRunRerun(t *testing.T) {
 	assert.Equal(t, "********", after["driver_info"].(map[string]any)["ipmi_password"])
 	assert.NotContains(t, text(check), sentinel)
 
-	first := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "_ansible_diff": true}), run)
+	first := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "_ansible_diff": true}), module)
 	assert.Equal(t, true, first["changed"])
 	assert.Equal(t, "2 nodes: 2 created", first["msg"])
 	list := first["nodes"].([]any)
@@ -69,7 +69,7 @@ func TestEnrollCheckDiffRunRerun(t *testing.T) {
 	assert.Equal(t, sentinel, fake.Node("mod-1")["driver_info"].(map[string]any)["ipmi_password"])
 
 	writes := fake.Writes()
-	second := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "_ansible_diff": true}), run)
+	second := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "_ansible_diff": true}), module)
 	assert.Equal(t, false, second["changed"])
 	assert.Equal(t, "2 nodes: 2 unchanged", second["msg"])
 	assert.Nil(t, second["diff"])
@@ -82,7 +82,7 @@ func TestInvalidNodesFailWithEveryProblemAndChangeNothing(t *testing.T) {
 	bad[0].(map[string]any)["mac"] = []any{"52:54:00:a0:00:zz"}
 	bad[1].(map[string]any)["memory"] = "lots"
 	bad[1].(map[string]any)["pm_pasword"] = sentinel
-	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": bad}), run)
+	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": bad}), module)
 	assert.Equal(t, true, res["failed"])
 	msg := res["msg"].(string)
 	assert.Contains(t, msg, "2 of 2 node definitions are invalid, nothing was changed")
@@ -100,10 +100,10 @@ func TestNodeFailureKeepsOthersResults(t *testing.T) {
 	fake := ironicfake.New(t)
 	ns := nodes()
 	ns[0].(map[string]any)["pm_password"] = ironicfake.BadPassword
-	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": ns}), run)
+	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": ns}), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Equal(t, true, res["changed"], "nodes were created")
-	assert.Contains(t, res["msg"], "1 of 2 nodes failed (every node's outcome is in nodes): nodes[0] (mod-1): BMC validation failed")
+	assert.Contains(t, res["msg"], "1 of 2 nodes failed (every outcome is in nodes): nodes[0] (mod-1): BMC validation failed")
 	list := res["nodes"].([]any)
 	assert.Equal(t, "failed", list[0].(map[string]any)["action"])
 	assert.Contains(t, list[0].(map[string]any)["last_error"], "IPMI call failed")
@@ -118,7 +118,7 @@ func TestNodesFileSecretsScrubbed(t *testing.T) {
 		"pm_password": sentinel, "ipmi_bogus_password": sentinel + "2", "mac": []any{"52:54:00:a0:00:09"}, "bogus": 1}}}
 	b, _ := json.Marshal(doc)
 	require.NoError(t, os.WriteFile(path, b, 0o600))
-	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes_file": path, "_ansible_diff": true}), run)
+	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes_file": path, "_ansible_diff": true}), module)
 	assert.Equal(t, true, res["failed"], "bogus field")
 	assert.NotContains(t, text(res), sentinel)
 
@@ -126,7 +126,7 @@ func TestNodesFileSecretsScrubbed(t *testing.T) {
 	b, _ = json.Marshal(doc)
 	require.NoError(t, os.WriteFile(path, b, 0o600))
 	fake.FailCreate = 400 // the API echoes the body, passwords included
-	res = ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes_file": path, "_ansible_diff": true}), run)
+	res = ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes_file": path, "_ansible_diff": true}), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Contains(t, res["msg"], "Invalid node")
 	assert.NotContains(t, text(res), sentinel)
@@ -166,8 +166,8 @@ func TestSpecMasksNodesSecretsBeforeRun(t *testing.T) {
 
 func TestConcurrencyMustBePositive(t *testing.T) {
 	fake := ironicfake.New(t)
-	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "concurrency": 0}), run)
+	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes(), "concurrency": 0}), module)
 	assert.Equal(t, true, res["failed"])
-	assert.Equal(t, "concurrency must be at least 1, got 0", res["msg"])
+	assert.Equal(t, "concurrency: expected 1 or more, got 0", res["msg"])
 	assert.Zero(t, len(fake.Requests))
 }

@@ -3,6 +3,9 @@
 // many at once, and reports each node's outcome.
 package main
 
-import "github.com/metalkit/baremetal/internal/ansible"
+import "github.com/metalkit/baremetal/internal/task"
 
-func main() { ansible.Run(spec, run) }
+func main() { task.Run(spec, task.EachAttempt, run) }
+
+// module is run inside the task runtime, as main runs it: what tests call.
+var module = task.Wrap(task.EachAttempt, run)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,9 +9,9 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/metalkit/baremetal/internal/ansible"
-	"github.com/metalkit/baremetal/internal/cloudopts"
 	"github.com/metalkit/baremetal/internal/inspect"
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
 // Polling: fast at first (fake-hardware and virtual BMCs move in tens of
@@ -22,90 +21,16 @@ const (
 	pollMax   = 5 * time.Second
 )
 
-// request is the validated task.
-type request struct {
-	selection inspect.Selection
-	desired   inspect.Desired
-	engine    inspect.Engine
-}
-
-func parse(m *ansible.Module) (*request, error) {
-	r := &request{}
-	if m.IsSet("nodes") {
-		names := m.StrList("nodes")
-		if len(names) == 0 {
-			return nil, errors.New("nodes: the list is empty: name at least one node (name or UUID), or use all_in_state")
-		}
-		for i, n := range names {
-			if strings.TrimSpace(n) == "" {
-				return nil, fmt.Errorf("nodes[%d]: empty node name", i)
-			}
-		}
-		r.selection.Nodes = names
-	}
-	r.selection.AllInState = m.Str("all_in_state")
-
-	var warnings []string
-	var err error
-	r.desired, warnings, err = inspect.NewDesired(m.Bool("provide"), m.Bool("force"), m.Params["capabilities"], m.Str("resource_class"), m.Dict("properties"))
-	for _, w := range warnings {
-		m.Warn(w)
-	}
-	if err != nil {
-		return nil, err
-	}
-
-	r.engine = inspect.Engine{
-		Concurrency:       m.Int("concurrency"),
-		Retries:           m.Int("retries"),
-		Timeout:           time.Duration(m.Int("timeout")) * time.Second,
-		NoWait:            !cloudopts.Wait(m.Params),
-		Failfast:          m.Bool("failfast"),
-		IntrospectionData: m.Bool("introspection_data"),
-		Poll:              pollFirst,
-		PollMax:           pollMax,
-	}
-	switch {
-	case r.engine.Concurrency < 1:
-		return nil, fmt.Errorf("concurrency must be at least 1, got %d", r.engine.Concurrency)
-	case r.engine.Retries < 0:
-		return nil, fmt.Errorf("retries must be 0 or more, got %d", r.engine.Retries)
-	case r.engine.Timeout < time.Second:
-		return nil, fmt.Errorf("timeout must be at least 1 (seconds, per node and attempt), got %d", m.Int("timeout"))
-	}
-	if r.engine.NoWait {
-		var needWait []string
-		for _, o := range []string{"capabilities", "resource_class", "properties"} {
-			if m.IsSet(o) {
-				needWait = append(needWait, o)
-			}
-		}
-		if r.desired.Provide {
-			needWait = append([]string{"provide"}, needWait...)
-		}
-		if len(needWait) > 0 {
-			return nil, fmt.Errorf("wait: false returns before inspection finishes, but %s can only be applied after it: set wait: true, or drop %s",
-				strings.Join(needWait, ", "), strings.Join(needWait, ", "))
-		}
-	}
-	return r, nil
-}
-
-func run(m *ansible.Module) (*ansible.Result, error) {
-	req, err := parse(m)
+func run(t *task.Task) (*ansible.Result, error) {
+	m, ctx := t.Module, t.Ctx
+	req, err := parse(t)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	ctx := context.Background()
-
-	opts := cloudopts.FromParams(m.Params)
-	// timeout bounds each node's attempt here, not the task: transient
-	// errors are retried within each call's own context deadline.
-	opts.Timeout = 0
 	cctx, cancel := context.WithTimeout(ctx, req.engine.Timeout)
 	defer cancel()
-	cloud, err := openstack.Connect(cctx, opts)
+	cloud, err := t.Cloud()
 	if err != nil {
 		return nil, err
 	}

@@ -51,9 +51,9 @@ func TestBadInputFailsBeforeAnyCall(t *testing.T) {
 		{name: "both selections", args: map[string]any{"nodes": []any{"a"}, "all_in_state": "enroll"}, msg: "parameters are mutually exclusive: nodes|all_in_state"},
 		{name: "bad state", args: map[string]any{"all_in_state": "active"}, msg: "value of all_in_state must be one of: enroll, manageable, available, inspect failed, clean failed, got: active"},
 		{name: "empty nodes", args: map[string]any{"nodes": []any{}}, msg: "nodes: the list is empty"},
-		{name: "concurrency", args: map[string]any{"nodes": []any{"a"}, "concurrency": 0}, msg: "concurrency must be at least 1, got 0"},
-		{name: "retries", args: map[string]any{"nodes": []any{"a"}, "retries": -1}, msg: "retries must be 0 or more, got -1"},
-		{name: "timeout", args: map[string]any{"nodes": []any{"a"}, "timeout": 0}, msg: "timeout must be at least 1"},
+		{name: "concurrency", args: map[string]any{"nodes": []any{"a"}, "concurrency": 0}, msg: "concurrency: expected 1 or more, got 0"},
+		{name: "retries", args: map[string]any{"nodes": []any{"a"}, "retries": -1}, msg: "retries: expected 0 or more, got -1"},
+		{name: "timeout", args: map[string]any{"nodes": []any{"a"}, "timeout": 0}, msg: "timeout: expected a whole number of seconds from 1 to 604800, got 0"},
 		{name: "capabilities", args: map[string]any{"nodes": []any{"a"}, "capabilities": "profile"}, msg: `capabilities: capability "profile" is not key:value`},
 		{name: "wait false with provide", args: map[string]any{"nodes": []any{"a"}, "wait": false, "provide": true, "capabilities": "a:b"},
 			msg: "wait: false returns before inspection finishes, but provide, capabilities can only be applied after it"},
@@ -61,7 +61,7 @@ func TestBadInputFailsBeforeAnyCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := ansibletest.RunWithArgs(t, spec, standalone(t, f, tt.args), run)
+			res := ansibletest.RunWithArgs(t, spec, standalone(t, f, tt.args), module)
 			assert.Equal(t, true, res["failed"])
 			assert.Contains(t, res["msg"], tt.msg)
 			assert.Equal(t, false, res["changed"])
@@ -77,7 +77,7 @@ func TestIntrospectProvideTagThenUnchanged(t *testing.T) {
 	args := map[string]any{"nodes": []any{"insp-a", "insp-b"}, "provide": true,
 		"capabilities": "profile:baremetal,boot_option:local", "resource_class": "CUSTOM_BAREMETAL", "_ansible_diff": true}
 
-	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, args), run)
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, args), module)
 	require.Equal(t, false, res["failed"], res["msg"])
 	assert.Equal(t, true, res["changed"])
 	assert.Regexp(t, `^2 node\(s\): 2 changed, 0 unchanged \(manage 1, inspect 2, update 2, provide 2, power off 2\) in [0-9.]+ s$`, res["msg"])
@@ -104,7 +104,7 @@ func TestIntrospectProvideTagThenUnchanged(t *testing.T) {
 	assert.Equal(t, "available", d["after"].(map[string]any)["nodes"].(map[string]any)["insp-a"].(map[string]any)["provision_state"])
 
 	writes := len(f.Writes())
-	again := ansibletest.RunWithArgs(t, spec, standalone(t, f, args), run)
+	again := ansibletest.RunWithArgs(t, spec, standalone(t, f, args), module)
 	require.Equal(t, false, again["failed"], again["msg"])
 	assert.Equal(t, false, again["changed"])
 	assert.NotContains(t, again, "diff")
@@ -120,7 +120,7 @@ func TestCheckModeMovesNothing(t *testing.T) {
 	f.Add("insp-a", "enroll")
 	f.Add("insp-done", "available", ironicfake.Field("inspection_finished_at", "2024-05-01T10:00:00+00:00"), ironicfake.Field("power_state", "power off"))
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{
-		"nodes": []any{"insp-a", "insp-done"}, "provide": true, "_ansible_check_mode": true, "_ansible_diff": true}), run)
+		"nodes": []any{"insp-a", "insp-done"}, "provide": true, "_ansible_check_mode": true, "_ansible_diff": true}), module)
 	require.Equal(t, false, res["failed"], res["msg"])
 	assert.Equal(t, true, res["changed"])
 	assert.Equal(t, "check mode: 1 of 2 node(s) would change (manage 1, inspect 1, provide 1, power off 1), nothing was changed", res["msg"])
@@ -140,7 +140,7 @@ func TestFailedNodeIsListedOthersReported(t *testing.T) {
 	const ironicErr = "Failed to get power state for node 00000000: IPMI call failed: power status."
 	f.Add("insp-bad", "enroll", ironicfake.ManageError(ironicErr))
 	f.Add("insp-ok", "enroll")
-	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-bad", "insp-ok"}, "retries": 0}), run)
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-bad", "insp-ok"}, "retries": 0}), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Equal(t, true, res["changed"], "insp-ok moved")
 	assert.Contains(t, res["msg"], `1 of 2 node(s) failed: insp-bad: manage failed: node went to "enroll" instead of "manageable": `+ironicErr)
@@ -161,7 +161,7 @@ func TestFailedNodeIsListedOthersReported(t *testing.T) {
 func TestFailureAfterAStepReportsChanged(t *testing.T) {
 	f := ironicfake.New(t)
 	f.Add("insp-late", "enroll", ironicfake.InspectFailures(1))
-	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-late"}, "retries": 0}), run)
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-late"}, "retries": 0}), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Equal(t, true, res["changed"], "the node was moved to manageable before inspection failed")
 	assert.Equal(t, true, nodesByName(t, res)["insp-late"]["changed"])
@@ -174,12 +174,12 @@ func TestNodesThatCannotBeHandledChangeNothing(t *testing.T) {
 	f.Add("insp-maint", "manageable", ironicfake.Maintenance("fan replaced"))
 
 	t.Run("unknown names", func(t *testing.T) {
-		res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-ok", "insp-typo", "insp-gone"}}), run)
+		res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-ok", "insp-typo", "insp-gone"}}), module)
 		assert.Equal(t, true, res["failed"])
 		assert.Equal(t, "nodes: not found in Ironic: insp-typo, insp-gone", res["msg"])
 	})
 	t.Run("deployed and maintenance", func(t *testing.T) {
-		res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-ok", "insp-deployed", "insp-maint"}}), run)
+		res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-ok", "insp-deployed", "insp-maint"}}), module)
 		assert.Equal(t, true, res["failed"])
 		msg := res["msg"].(string)
 		assert.True(t, strings.HasPrefix(msg, "2 of 3 node(s) cannot be handled, nothing was changed: "), msg)
@@ -197,7 +197,7 @@ func TestAllInState(t *testing.T) {
 	f.Add("insp-1", "manageable")
 	f.Add("insp-enroll", "enroll")
 	f.Add("insp-m", "manageable", ironicfake.Maintenance(""))
-	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"all_in_state": "manageable"}), run)
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"all_in_state": "manageable"}), module)
 	require.Equal(t, false, res["failed"], res["msg"])
 	var names []string
 	for _, n := range res["nodes"].([]any) {
@@ -213,7 +213,7 @@ func TestFailfastReportsNodesNotStarted(t *testing.T) {
 	f.Add("insp-f0", "enroll", ironicfake.ManageError("IPMI call failed"))
 	f.Add("insp-f1", "enroll")
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{
-		"nodes": []any{"insp-f0", "insp-f1"}, "failfast": true, "concurrency": 1, "retries": 0}), run)
+		"nodes": []any{"insp-f0", "insp-f1"}, "failfast": true, "concurrency": 1, "retries": 0}), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Contains(t, res["msg"], "; 1 not started (failfast)")
 	nodes := nodesByName(t, res)
@@ -225,7 +225,7 @@ func TestWaitFalseRequestsInspectionAndReturns(t *testing.T) {
 	f := ironicfake.New(t)
 	f.StepTime = time.Hour
 	f.Add("insp-nw", "manageable")
-	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-nw"}, "wait": false}), run)
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-nw"}, "wait": false}), module)
 	require.Equal(t, false, res["failed"], res["msg"])
 	assert.Equal(t, true, res["changed"])
 	assert.Equal(t, "inspecting", f.Node("insp-nw")["provision_state"])
@@ -247,7 +247,7 @@ func TestFailureMessageStaysShortForManyFailures(t *testing.T) {
 		f.Add(name, "enroll", ironicfake.ManageError("IPMI call failed: power status."))
 		names = append(names, name)
 	}
-	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": names, "retries": 0}), run)
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": names, "retries": 0}), module)
 	assert.Equal(t, true, res["failed"])
 	msg := res["msg"].(string)
 	assert.Contains(t, msg, "insp-m09: manage failed")
@@ -264,7 +264,7 @@ func TestDeletedNodeIsNotRetried(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		f.Delete("insp-gone")
 	}()
-	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-gone"}, "retries": 3}), run)
+	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-gone"}, "retries": 3}), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Regexp(t, `^1 of 1 node\(s\) failed: insp-gone: (manage failed: )?Node 00000000-0000-4000-8000-000000000001 could not be found\. \(HTTP 404\)\. `, res["msg"])
 	assert.EqualValues(t, 0, nodesByName(t, res)["insp-gone"]["retries"])

@@ -2,35 +2,25 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 
 	"github.com/metalkit/baremetal/internal/ansible"
-	"github.com/metalkit/baremetal/internal/cloudopts"
 	"github.com/metalkit/baremetal/internal/diagnose"
-	"github.com/metalkit/baremetal/internal/openstack"
 	"github.com/metalkit/baremetal/internal/server"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
-func run(m *ansible.Module) (*ansible.Result, error) {
-	d, err := desired(m)
+func run(t *task.Task) (*ansible.Result, error) {
+	m, ctx := t.Module, t.Ctx
+	d, err := desired(t)
 	if err != nil {
 		return nil, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, d.Timeout)
-	defer cancel()
-
-	c, err := connect(ctx, m, d.State)
+	c, err := connect(t, d.State)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +87,7 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 	res.Changed = out.Changed
 	if err != nil {
 		values["changed"] = out.Changed
-		return nil, ansible.Failf(values, "%s", explain(ctx, err, d.Timeout))
+		return nil, ansible.Failf(values, "%s", explain(err))
 	}
 	res.Msg = doneMessage(d, plan, out)
 	return res, nil
@@ -105,9 +95,10 @@ func run(m *ansible.Module) (*ansible.Result, error) {
 
 // connect opens the cloud and the clients the state needs; only Nova is
 // required, the others are read where reachable.
-func connect(ctx context.Context, m *ansible.Module, state string) (server.Clients, error) {
+func connect(t *task.Task, state string) (server.Clients, error) {
 	var c server.Clients
-	cloud, err := openstack.Connect(ctx, cloudopts.FromParams(m.Params))
+	ctx := t.Ctx
+	cloud, err := t.Cloud()
 	if err != nil {
 		return c, err
 	}
@@ -148,72 +139,10 @@ func diagnoseOnly(ctx context.Context, c server.Clients, d server.Desired) (*ans
 	return &ansible.Result{Msg: diag.Summary, Values: values}, nil
 }
 
-// desired maps and checks the options; nothing is contacted yet.
-func desired(m *ansible.Module) (server.Desired, error) {
-	d := server.Desired{
-		Name:             m.Str("name"),
-		State:            m.Str("state"),
-		Image:            m.Str("image"),
-		Flavor:           m.Str("flavor"),
-		ConfigDrive:      m.Bool("config_drive"),
-		KeyName:          m.Str("key_name"),
-		AvailabilityZone: m.Str("availability_zone"),
-		SchedulerHints:   m.Dict("scheduler_hints"),
-		Wait:             cloudopts.Wait(m.Params),
-		Timeout:          time.Duration(m.Int("timeout")) * time.Second,
-		RecreateOnError:  m.Bool("recreate_on_error"),
-	}
-	if strings.TrimSpace(d.Name) == "" {
-		return d, errors.New("name: must not be empty")
-	}
-	if d.Timeout <= 0 {
-		return d, fmt.Errorf("timeout: must be a positive number of seconds, got %d", m.Int("timeout"))
-	}
-	var err error
-	if d.Nics, err = server.ParseNics(m.Params["nics"], m.Str("network")); err != nil {
-		return d, err
-	}
-	if md := m.Dict("metadata"); md != nil {
-		d.Metadata = map[string]string{}
-		for k, v := range md {
-			switch v := v.(type) {
-			case string:
-				d.Metadata[k] = v
-			case nil:
-				return d, fmt.Errorf("metadata: %s has no value; Nova metadata values are strings", k)
-			default:
-				b, _ := json.Marshal(v)
-				d.Metadata[k] = strings.Trim(string(b), `"`)
-			}
-		}
-	}
-	switch {
-	case m.IsSet("user_data"):
-		d.UserData = &server.UserData{Content: []byte(m.Str("user_data")), Source: "user_data"}
-	case m.IsSet("user_data_file"):
-		path := m.Str("user_data_file")
-		content, err := os.ReadFile(path)
-		if err != nil {
-			return d, fmt.Errorf("user_data_file: %w", err)
-		}
-		d.UserData = &server.UserData{Content: content, Source: path}
-	}
-	if d.UserData != nil && d.State == server.StatePresent {
-		// Before any connection: an oversized file fails fast.
-		if err := d.UserData.CheckSize(); err != nil {
-			return d, ansible.Failf(map[string]any{"user_data": d.UserData.Report()}, "%v; nothing was created", err)
-		}
-	}
-	return d, nil
-}
-
-func explain(ctx context.Context, err error, timeout time.Duration) string {
+func explain(err error) string {
 	var f *server.Failed
 	if errors.As(err, &f) {
 		return f.Msg
-	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Sprintf("%v (timeout %s)", err, timeout)
 	}
 	return err.Error()
 }

@@ -46,7 +46,7 @@ func TestBootCheckDiffIdempotenceAndDelete(t *testing.T) {
 	const sentinel = `{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core","passwordHash":"SENTINEL-hash"}]}}`
 	boot := args(c, "user_data", sentinel, "metadata", map[string]any{"role": "worker", "rack": 7})
 
-	check := ansibletest.RunWithArgs(t, spec, with(with(boot, "_ansible_check_mode", true), "_ansible_diff", true), run)
+	check := ansibletest.RunWithArgs(t, spec, with(with(boot, "_ansible_check_mode", true), "_ansible_diff", true), module)
 	require.Equal(t, false, check["failed"], check["msg"])
 	assert.Equal(t, true, check["changed"])
 	assert.Equal(t, []any{"create"}, check["actions"])
@@ -54,7 +54,7 @@ func TestBootCheckDiffIdempotenceAndDelete(t *testing.T) {
 	assert.Equal(t, "ACTIVE", check["diff"].(map[string]any)["after"].(map[string]any)["status"])
 	assert.Equal(t, "server ocp-1: would create", check["msg"])
 
-	res := ansibletest.RunWithArgs(t, spec, boot, run)
+	res := ansibletest.RunWithArgs(t, spec, boot, module)
 	require.Equal(t, false, res["failed"], res["msg"])
 	assert.Equal(t, true, res["changed"])
 	srv := res["server"].(map[string]any)
@@ -65,22 +65,22 @@ func TestBootCheckDiffIdempotenceAndDelete(t *testing.T) {
 	assert.Contains(t, res["msg"], "server ocp-1 created: ACTIVE on node "+fakecloud.GoodNode)
 	assert.NotContains(t, text(res), "SENTINEL", "user data never shows (no_log)")
 
-	checkAgain := ansibletest.RunWithArgs(t, spec, with(boot, "_ansible_check_mode", true), run)
+	checkAgain := ansibletest.RunWithArgs(t, spec, with(boot, "_ansible_check_mode", true), module)
 	assert.Equal(t, false, checkAgain["changed"], checkAgain["msg"])
 	assert.Equal(t, fakecloud.GoodNode, checkAgain["server"].(map[string]any)["node"].(map[string]any)["name"], "check mode shows the node too")
 
-	again := ansibletest.RunWithArgs(t, spec, boot, run)
+	again := ansibletest.RunWithArgs(t, spec, boot, module)
 	assert.Equal(t, false, again["changed"], again["msg"])
 	assert.Equal(t, "server ocp-1 unchanged: ACTIVE on node "+fakecloud.GoodNode, again["msg"])
 
-	gone := ansibletest.RunWithArgs(t, spec, with(with(args(c, "image", nil, "flavor", nil, "network", nil), "state", "absent"), "_ansible_diff", true), run)
+	gone := ansibletest.RunWithArgs(t, spec, with(with(args(c, "image", nil, "flavor", nil, "network", nil), "state", "absent"), "_ansible_diff", true), module)
 	require.Equal(t, false, gone["failed"], gone["msg"])
 	assert.Equal(t, true, gone["changed"])
 	assert.Nil(t, gone["server"])
 	assert.Equal(t, "server ocp-1 deleted; node "+fakecloud.GoodNode+" is available again", gone["msg"])
 	assert.Equal(t, map[string]any{}, gone["diff"].(map[string]any)["after"])
 
-	again = ansibletest.RunWithArgs(t, spec, with(args(c, "image", nil, "flavor", nil, "network", nil), "state", "absent"), run)
+	again = ansibletest.RunWithArgs(t, spec, with(args(c, "image", nil, "flavor", nil, "network", nil), "state", "absent"), module)
 	assert.Equal(t, false, again["changed"])
 	assert.Equal(t, "server ocp-1 is absent", again["msg"])
 }
@@ -91,7 +91,7 @@ func TestNoValidHostResultCarriesTheDiagnosis(t *testing.T) {
 		s["status"] = "ERROR"
 		s["fault"] = map[string]any{"code": 500, "message": "No valid host was found. There are not enough hosts available."}
 	}
-	res := ansibletest.RunWithArgs(t, spec, args(c, "flavor", "baremetal"), run)
+	res := ansibletest.RunWithArgs(t, spec, args(c, "flavor", "baremetal"), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Equal(t, true, res["changed"], "a server was created (and is in ERROR)")
 	diag := res["diagnosis"].(map[string]any)
@@ -108,7 +108,7 @@ func TestNoValidHostResultCarriesTheDiagnosis(t *testing.T) {
 	assert.Equal(t, true, reason["blocking"])
 
 	// A plain rerun is blocked, with the diagnosis again.
-	rerun := ansibletest.RunWithArgs(t, spec, args(c, "flavor", "baremetal"), run)
+	rerun := ansibletest.RunWithArgs(t, spec, args(c, "flavor", "baremetal"), module)
 	assert.Equal(t, true, rerun["failed"])
 	assert.Equal(t, false, rerun["changed"])
 	assert.Contains(t, rerun["msg"], "set recreate_on_error: true")
@@ -117,7 +117,7 @@ func TestNoValidHostResultCarriesTheDiagnosis(t *testing.T) {
 
 func TestDiagnoseOnDemandCreatesNothing(t *testing.T) {
 	c := fake(t)
-	res := ansibletest.RunWithArgs(t, spec, map[string]any{"cloud": c.CloudConfig(), "name": "ocp-9", "flavor": "insp-scale", "state": "diagnose"}, run)
+	res := ansibletest.RunWithArgs(t, spec, map[string]any{"cloud": c.CloudConfig(), "name": "ocp-9", "flavor": "insp-scale", "state": "diagnose"}, module)
 	require.Equal(t, false, res["failed"], res["msg"])
 	assert.Equal(t, false, res["changed"])
 	assert.Empty(t, c.Writes)
@@ -148,7 +148,7 @@ func TestBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.args["cloud"] = nowhere
-			res := ansibletest.RunWithArgs(t, spec, tc.args, run)
+			res := ansibletest.RunWithArgs(t, spec, tc.args, module)
 			assert.Equal(t, true, res["failed"])
 			assert.Equal(t, false, res["changed"])
 			assert.Contains(t, res["msg"], tc.msg)
