@@ -99,4 +99,3 @@ func TestHTTPSourceStatGivesValidators(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Meta{Size: 8, ETag: `"v1"`, LastModified: "Tue, 14 Nov 2023 22:13:20 GMT"}, m)
 }
-
