@@ -26,6 +26,10 @@ var AuthKeys = []string{
 	"token", "endpoint", "system_scope",
 }
 
+// TimeoutRule is what every *timeout option of every module accepts
+// (package task enforces it).
+const TimeoutRule = "A whole number of seconds from 1 to 604800 (one week); 0, negative or larger values fail the task, there is no 'wait for ever'."
+
 // authNoLog are the auth sub-options whose values are secrets.
 var authNoLog = map[string]bool{"password": true, "token": true, "application_credential_secret": true}
 
@@ -124,7 +128,7 @@ func Options(defaultTimeout int) map[string]*ansible.Option {
 		},
 		"api_timeout": {
 			Type:        ansible.TypeInt,
-			Description: []string{"How long, in seconds, to wait for each API call to answer. Default 120."},
+			Description: []string{"How long, in seconds, to wait for each API call to answer. Default 120.", TimeoutRule},
 		},
 		"wait": {
 			Type:        ansible.TypeBool,
@@ -137,6 +141,8 @@ func Options(defaultTimeout int) map[string]*ansible.Option {
 			Description: []string{
 				"How long, in seconds, should ansible wait for the requested resource.",
 				"Transient API errors (409 conflicts such as a locked node, 503, connection refused or reset, and 500, 502 or 504 answers to reads and deletes) are retried with backoff within this time.",
+				TimeoutRule,
+				"SIGTERM or SIGINT (Ansible's task timeout, Ctrl-C) stop the work the same way: what was being created is cleaned up and the result says which signal stopped it.",
 			},
 		},
 	}

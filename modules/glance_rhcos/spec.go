@@ -71,7 +71,7 @@ var spec = &ansible.Spec{
 		}},
 		"url_validate_certs": {Type: ansible.TypeBool, Default: true, Description: []string{"Whether to verify the TLS certificate of O(url). Independent of O(validate_certs), which is for the cloud's APIs."}},
 		"url_ca_cert":        {Type: ansible.TypePath, Description: []string{"PEM file of CA certificates to trust for O(url), added to the system ones. Defaults to O(ca_cert) when that is set."}},
-		"url_timeout":        {Type: ansible.TypeInt, Default: 60, Description: []string{"Seconds to wait for O(url) to connect and answer with headers. The whole transfer is bounded by O(timeout)."}},
+		"url_timeout":        {Type: ansible.TypeInt, Default: 60, Description: []string{"Seconds to wait for O(url) to connect and answer with headers. The whole transfer is bounded by O(timeout).", cloudopts.TimeoutRule}},
 	}),
 	MutuallyExclusive: [][]string{{"url", "src"}},
 	RequiredIf:        []ansible.RequiredIf{{Key: "state", Value: "present", Requirements: []string{"url", "src"}, AnyOf: true}},
