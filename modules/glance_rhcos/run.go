@@ -44,6 +44,9 @@ func run(t *task.Task) (*ansible.Result, error) {
 		values["transfer"] = out.Transfer
 	}
 	res := &ansible.Result{Changed: out.Changed, Msg: out.Msg, Values: values}
+	if out.Msg != "" {
+		res.Msg = t.Say("%s", out.Msg)
+	}
 	if err != nil {
 		res.Changed = len(out.Removed) > 0
 		return nil, task.Failed(res, err.Error())

@@ -123,7 +123,7 @@ func TestCheckModeMovesNothing(t *testing.T) {
 		"nodes": []any{"insp-a", "insp-done"}, "provide": true, "_ansible_check_mode": true, "_ansible_diff": true}), module)
 	require.Equal(t, false, res["failed"], res["msg"])
 	assert.Equal(t, true, res["changed"])
-	assert.Equal(t, "check mode: 1 of 2 node(s) would change (manage 1, inspect 1, provide 1, power off 1), nothing was changed", res["msg"])
+	assert.Equal(t, "check mode, nothing changed: 1 of 2 node(s) would change (manage 1, inspect 1, provide 1, power off 1)", res["msg"])
 	nodes := nodesByName(t, res)
 	assert.Equal(t, "changed", nodes["insp-a"]["status"])
 	assert.Equal(t, "enroll", nodes["insp-a"]["provision_state"], "still where it was")

@@ -71,7 +71,7 @@ func run(t *task.Task) (*ansible.Result, error) {
 		res.Diff = map[string]any{"before": before, "after": after, "before_header": "server " + d.Name, "after_header": "server " + d.Name}
 	}
 	if m.CheckMode {
-		res.Msg = checkMessage(d, plan)
+		res.Msg = t.Say("%s", checkMessage(d, plan))
 		return res, nil
 	}
 

@@ -52,7 +52,7 @@ func TestBootCheckDiffIdempotenceAndDelete(t *testing.T) {
 	assert.Equal(t, []any{"create"}, check["actions"])
 	assert.Empty(t, c.Writes, "check mode writes nothing")
 	assert.Equal(t, "ACTIVE", check["diff"].(map[string]any)["after"].(map[string]any)["status"])
-	assert.Equal(t, "server ocp-1: would create", check["msg"])
+	assert.Equal(t, "check mode, nothing changed: server ocp-1: would create", check["msg"])
 
 	res := ansibletest.RunWithArgs(t, spec, boot, module)
 	require.Equal(t, false, res["failed"], res["msg"])

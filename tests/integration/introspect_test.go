@@ -156,7 +156,7 @@ func TestIntrospectFakeHardwareToAvailable(t *testing.T) {
 	r := check.Task(t, "introspect")
 	require.False(t, r.Failed(), r.Msg())
 	assert.True(t, r.Changed())
-	assert.Equal(t, "check mode: 3 of 3 node(s) would change (manage 3, inspect 3, update 3, provide 3, power off 3), nothing was changed", r.Msg())
+	assert.Equal(t, "check mode, nothing changed: 3 of 3 node(s) would change (manage 3, inspect 3, update 3, provide 3, power off 3)", r.Msg())
 	for _, name := range names {
 		n := b.node(name)
 		assert.Equal(t, "enroll", n.ProvisionState, "check mode moved %s", name)
