@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 
 	"github.com/metalkit/baremetal/internal/ansible"
-	"github.com/metalkit/baremetal/internal/diagnose"
 	"github.com/metalkit/baremetal/internal/server"
 	"github.com/metalkit/baremetal/internal/task"
 )
@@ -20,12 +16,20 @@ func run(t *task.Task) (*ansible.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := connect(t, d.State)
+	cloud, err := t.Cloud()
+	if err != nil {
+		return nil, err
+	}
+	c, err := server.Connect(ctx, cloud, d.State)
 	if err != nil {
 		return nil, err
 	}
 	if d.State == server.StateDiagnose {
-		return diagnoseOnly(ctx, c, d)
+		values, msg, err := server.DiagnoseOnly(ctx, c, d)
+		if err != nil {
+			return nil, err
+		}
+		return &ansible.Result{Msg: msg, Values: values}, nil
 	}
 
 	obs, err := server.Observe(ctx, c, d)
@@ -37,8 +41,8 @@ func run(t *task.Task) (*ansible.Result, error) {
 		m.Warn(w)
 	}
 	values := map[string]any{
-		"actions":    actionNames(plan.Actions),
-		"mismatches": nonNil(plan.Mismatches),
+		"actions":    server.ActionNames(plan.Actions),
+		"mismatches": server.OrEmpty(plan.Mismatches),
 		"deleted":    []string{},
 		"server":     nil,
 	}
@@ -71,13 +75,13 @@ func run(t *task.Task) (*ansible.Result, error) {
 		res.Diff = map[string]any{"before": before, "after": after, "before_header": "server " + d.Name, "after_header": "server " + d.Name}
 	}
 	if m.CheckMode {
-		res.Msg = t.Say("%s", checkMessage(d, plan))
+		res.Msg = t.Say("%s", server.CheckMessage(d, plan))
 		return res, nil
 	}
 
 	out, err := server.Apply(ctx, c, d, obs, plan)
 	values["server"] = server.View(out.Server, out.Node)
-	values["deleted"] = nonNil(out.Deleted)
+	values["deleted"] = server.OrEmpty(out.Deleted)
 	if len(out.Timings) > 0 {
 		values["timings"] = out.Timings
 	}
@@ -89,54 +93,8 @@ func run(t *task.Task) (*ansible.Result, error) {
 		values["changed"] = out.Changed
 		return nil, ansible.Failf(values, "%s", explain(err))
 	}
-	res.Msg = doneMessage(d, plan, out)
+	res.Msg = server.DoneMessage(d, plan, out)
 	return res, nil
-}
-
-// connect opens the cloud and the clients the state needs; only Nova is
-// required, the others are read where reachable.
-func connect(t *task.Task, state string) (server.Clients, error) {
-	var c server.Clients
-	ctx := t.Ctx
-	cloud, err := t.Cloud()
-	if err != nil {
-		return c, err
-	}
-	if c.Compute, err = cloud.Compute(ctx); err != nil {
-		return c, err
-	}
-	if state == server.StatePresent {
-		c.Image, c.ImageErr = cloud.Image(ctx)
-		c.Network, c.NetworkErr = cloud.Network(ctx)
-	}
-	c.Baremetal, c.BaremetalErr = cloud.Baremetal(ctx)
-	if state != server.StateAbsent {
-		c.Placement, c.PlacementErr = cloud.Placement(ctx)
-	}
-	return c, nil
-}
-
-// diagnoseOnly answers state=diagnose: nothing is created.
-func diagnoseOnly(ctx context.Context, c server.Clients, d server.Desired) (*ansible.Result, error) {
-	flavor, err := server.ResolveFlavor(ctx, c.Compute, d.Flavor)
-	if err != nil {
-		return nil, fmt.Errorf("flavor: %w", err)
-	}
-	obs := server.Observed{Flavor: flavor, Pin: server.ParseAvailabilityZone(d.AvailabilityZone)}
-	list, err := server.FindServers(ctx, c.Compute, d.Name)
-	if err != nil {
-		return nil, err
-	}
-	values := map[string]any{"server": nil, "actions": []string{}, "mismatches": []string{}, "deleted": []string{}}
-	var diag diagnose.Diagnosis
-	if len(list) == 1 {
-		values["server"] = server.View(&list[0], nil)
-		diag = server.Diagnose(ctx, c, d, obs, &list[0])
-	} else {
-		diag = server.Diagnose(ctx, c, d, obs, nil)
-	}
-	values["diagnosis"] = diag
-	return &ansible.Result{Msg: diag.Summary, Values: values}, nil
 }
 
 func explain(err error) string {
@@ -145,65 +103,4 @@ func explain(err error) string {
 		return f.Msg
 	}
 	return err.Error()
-}
-
-func checkMessage(d server.Desired, p server.Plan) string {
-	if !p.Changes() {
-		return fmt.Sprintf("server %s: nothing to change", d.Name)
-	}
-	return fmt.Sprintf("server %s: would %s", d.Name, strings.Join(actionNames(p.Actions), ", then "))
-}
-
-func doneMessage(d server.Desired, p server.Plan, out *server.Outcome) string {
-	switch {
-	case d.State == server.StateAbsent && len(out.Deleted) == 0:
-		return fmt.Sprintf("server %s is absent", d.Name)
-	case d.State == server.StateAbsent:
-		msg := fmt.Sprintf("server %s deleted", d.Name)
-		if out.Node != nil {
-			msg += fmt.Sprintf("; node %s is %s again", nodeLabel(out), out.Node.ProvisionState)
-		}
-		return msg
-	case out.Server == nil:
-		return fmt.Sprintf("server %s", d.Name)
-	}
-	verb := "unchanged"
-	switch {
-	case p.Has(server.ActionCreate) && p.Has(server.ActionDelete):
-		verb = "recreated"
-	case p.Has(server.ActionCreate):
-		verb = "created"
-	case p.Has(server.ActionUpdateMetadata):
-		verb = "metadata updated"
-	}
-	msg := fmt.Sprintf("server %s %s: %s", d.Name, verb, out.Server.Status)
-	if out.Node != nil {
-		msg += " on node " + nodeLabel(out)
-	}
-	if t, ok := out.Timings["create"]; ok {
-		msg += fmt.Sprintf(" after %.1f s", t)
-	}
-	return msg
-}
-
-func nodeLabel(out *server.Outcome) string {
-	if out.Node.Name != "" {
-		return out.Node.Name
-	}
-	return out.Node.UUID
-}
-
-func actionNames(actions []server.Action) []string {
-	out := []string{}
-	for _, a := range actions {
-		out = append(out, string(a))
-	}
-	return out
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
