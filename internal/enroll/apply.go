@@ -2,7 +2,6 @@ package enroll
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/poll"
 )
 
 // Outcome is what happened to one node.
@@ -269,52 +269,57 @@ func waitVerifying(ctx context.Context, client *gophercloud.ServiceClient, out [
 			pending[o.UUID] = o
 		}
 	}
+	if len(pending) == 0 {
+		return
+	}
 	maxInterval := opts.PollInterval
 	if maxInterval <= 0 {
 		maxInterval = 2 * time.Second
 	}
-	interval := 200 * time.Millisecond
-	for len(pending) > 0 {
-		select {
-		case <-ctx.Done():
-			for _, o := range pending {
-				o.fail(fmt.Errorf("timed out waiting for manageable, still %q (BMC validation not finished)", o.ProvisionState))
-			}
-			return
-		case <-time.After(interval):
-		}
-		interval = min(maxInterval, interval*3/2)
+	pace := poll.Backoff{First: 200 * time.Millisecond, Max: maxInterval, Growth: 1.5, WaitFirst: true}
+	err := poll.Until(ctx, pace, func(ctx context.Context) (bool, error) {
 		states, err := listStates(ctx, client)
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				continue // reported at the top of the loop
+			if ctx.Err() != nil {
+				return false, nil // the wait's end, reported below
 			}
-			for _, o := range pending {
-				o.fail(fmt.Errorf("waiting for manageable: %w", openstack.Describe(err, "list nodes")))
-			}
-			return
+			return false, err
 		}
-		for id, o := range pending {
-			st, ok := states[id]
-			if !ok {
-				o.fail(fmt.Errorf("node %s disappeared while waiting for manageable", id))
-				delete(pending, id)
-				continue
+		settle(pending, states)
+		return len(pending) == 0, nil
+	})
+	for _, o := range pending {
+		if ctx.Err() != nil {
+			o.fail(fmt.Errorf("timed out waiting for manageable, still %q (BMC validation not finished)", o.ProvisionState))
+		} else if err != nil {
+			o.fail(fmt.Errorf("waiting for manageable: %w", openstack.Describe(err, "list nodes")))
+		}
+	}
+}
+
+// settle records each pending node's state and drops those done waiting:
+// manageable, failed validation (back in enroll), or moved on by another actor.
+func settle(pending map[string]*Outcome, states map[string]nodeState) {
+	for id, o := range pending {
+		st, ok := states[id]
+		if !ok {
+			o.fail(fmt.Errorf("node %s disappeared while waiting for manageable", id))
+			delete(pending, id)
+			continue
+		}
+		o.ProvisionState, o.LastError = st.ProvisionState, st.LastError
+		switch {
+		case st.ProvisionState == StateManageable && st.TargetProvisionState == "":
+			delete(pending, id)
+		case st.ProvisionState == StateEnroll && st.TargetProvisionState == "":
+			detail := st.LastError
+			if detail == "" {
+				detail = "no last_error reported"
 			}
-			o.ProvisionState, o.LastError = st.ProvisionState, st.LastError
-			switch {
-			case st.ProvisionState == StateManageable && st.TargetProvisionState == "":
-				delete(pending, id)
-			case st.ProvisionState == StateEnroll && st.TargetProvisionState == "":
-				detail := st.LastError
-				if detail == "" {
-					detail = "no last_error reported"
-				}
-				o.fail(fmt.Errorf("BMC validation failed, the node stays in enroll: %s", detail))
-				delete(pending, id)
-			case st.ProvisionState != stateVerifying && st.TargetProvisionState == "":
-				delete(pending, id) // moved on (another actor): nothing left to wait for
-			}
+			o.fail(fmt.Errorf("BMC validation failed, the node stays in enroll: %s", detail))
+			delete(pending, id)
+		case st.ProvisionState != stateVerifying && st.TargetProvisionState == "":
+			delete(pending, id) // moved on (another actor): nothing left to wait for
 		}
 	}
 }

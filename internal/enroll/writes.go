@@ -9,6 +9,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/ports"
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/poll"
 )
 
 // The connection layer retries what is safe to repeat blindly. A POST or
@@ -19,14 +20,7 @@ import (
 const writeAttempts = 4
 
 func pause(ctx context.Context, attempt int) error {
-	t := time.NewTimer(time.Duration(attempt) * 500 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return poll.Sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
 }
 
 // sendWrite sends write, and again (up to writeAttempts in all, after a

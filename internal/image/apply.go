@@ -16,6 +16,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/metalkit/baremetal/internal/poll"
 )
 
 // Methods of getting the bytes into Glance.
@@ -343,7 +344,7 @@ func discard(g *Glance, id string, cause error) error {
 	var err error
 	for attempt := range 5 {
 		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+			_ = poll.Sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
 		}
 		if err = g.Delete(ctx, id); err != nil {
 			continue

@@ -14,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/poll"
 )
 
 // Engine carries out plans against Ironic.
@@ -401,28 +402,21 @@ func (e *Engine) timeoutError(r *NodeResult, step Step, want string, err error) 
 // It waits before the first read: a poll always follows a write or a read
 // that showed the node busy, and every read is work for Ironic's API.
 func (e *Engine) poll(ctx context.Context, r *NodeResult, done func(Node) bool) (Node, error) {
-	interval := e.Poll
-	if interval <= 0 {
-		interval = 200 * time.Millisecond
+	first := e.Poll
+	if first <= 0 {
+		first = 200 * time.Millisecond
 	}
-	limit := max(e.PollMax, interval)
-	for {
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return r.Node, ctx.Err()
-		case <-t.C:
-		}
-		n, err := e.get(ctx, r)
+	pace := poll.Backoff{First: first, Max: max(e.PollMax, first), Growth: 1.5, WaitFirst: true}
+	n := r.Node
+	err := poll.Until(ctx, pace, func(ctx context.Context) (bool, error) {
+		got, err := e.get(ctx, r)
 		if err != nil {
-			return r.Node, err
+			return false, err
 		}
-		if done(n) {
-			return n, nil
-		}
-		interval = min(interval*3/2, limit)
-	}
+		n = got
+		return done(n), nil
+	})
+	return n, err
 }
 
 // get reads the node and records it in the timeline.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/metalkit/baremetal/internal/poll"
 )
 
 // RetriesExhaustedError wraps the last transient failure when the retry
@@ -95,14 +96,10 @@ func (r *retrier) retry(ctx context.Context, method, url string, opts *gopherclo
 		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: "time budget spent"}
 	}
 	slog.Debug("openstack: retrying", "method", method, "url", url, "reason", why, "attempt", failCount, "delay", delay)
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(ctx.Err())}
-	case <-t.C:
-		return nil
+	if perr := poll.Sleep(ctx, delay); perr != nil {
+		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(perr)}
 	}
+	return nil
 }
 
 // stopReason names the bound that ended the retries when the context did:

@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/metalkit/baremetal/internal/poll"
 )
 
 // WaitFor calls cond at once and then every interval until it reports done,
@@ -20,22 +21,11 @@ func WaitFor(ctx context.Context, interval time.Duration, cond func(ctx context.
 	if interval <= 0 {
 		interval = time.Second
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		done, err := cond(ctx)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("timed out: %w", ctx.Err())
-		case <-t.C:
-		}
+	err := poll.Until(ctx, poll.Backoff{First: interval}, cond)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("timed out: %w", ctx.Err())
 	}
+	return err
 }
 
 // WaitOption tunes a waiter.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/diagnose"
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/poll"
 )
 
 // DiagnoseBudget bounds the diagnosis reads after a failure (the task's own
@@ -116,7 +117,7 @@ func deleteAll(ctx context.Context, c Clients, d Desired, list []servers.Server,
 		if !d.Wait {
 			continue
 		}
-		if err := poll(ctx, func(ctx context.Context) (bool, error) {
+		if err := waitUntil(ctx, func(ctx context.Context) (bool, error) {
 			_, err := servers.Get(ctx, c.Compute, s.ID).Extract()
 			if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 				return true, nil
@@ -204,7 +205,7 @@ func (h hintMap) ToSchedulerHintsMap() (map[string]any, error) {
 // a Failed carrying the diagnosis.
 func waitActive(ctx context.Context, c Clients, d Desired, o Observed, id string, out *Outcome) error {
 	var last *servers.Server
-	err := poll(ctx, func(ctx context.Context) (bool, error) {
+	err := waitUntil(ctx, func(ctx context.Context) (bool, error) {
 		s, err := servers.Get(ctx, c.Compute, id).Extract()
 		if err != nil {
 			return false, openstack.Describe(err, "server "+d.Name)
@@ -278,35 +279,23 @@ func embeddedFlavor(m map[string]any) (diagnose.Flavor, bool) {
 	return f, true
 }
 
-// poll calls cond until done, an error, or ctx's end: every 0.25 s rising
-// to 2 s during the first two minutes (a fake-hardware deploy takes
-// seconds), then every 10 s (a real one takes many minutes). Transient
-// failures of one read (a 500 from a busy Nova, a dropped connection) are
-// retried by the connection layer: an error here is final.
-func poll(ctx context.Context, cond func(ctx context.Context) (bool, error)) error {
-	start := time.Now()
-	interval := 250 * time.Millisecond
-	for {
-		done, err := cond(ctx)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return fmt.Errorf("timed out: %w", ctx.Err())
-		case err != nil:
-			return err
-		case done:
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("timed out: %w", ctx.Err())
-		case <-time.After(interval):
-		}
-		limit := 2 * time.Second
-		if time.Since(start) > 2*time.Minute {
-			limit = 10 * time.Second
-		}
-		interval = min(interval*5/4, limit)
+// deployPace is how often a deploy or a deletion is looked at: every
+// 0.25 s rising to 2 s during the first two minutes (a fake-hardware deploy
+// takes seconds), then every 10 s (a real one takes many minutes).
+// Transient failures of one read (a 500 from a busy Nova, a dropped
+// connection) are retried by the connection layer: an error is final.
+var deployPace = poll.Backoff{First: 250 * time.Millisecond, Max: 2 * time.Second, Growth: 1.25,
+	LateMax: 10 * time.Second, LateAfter: 2 * time.Minute}
+
+// waitUntil looks at the deploy until cond says done; the context's end
+// reads "timed out".
+func waitUntil(ctx context.Context, cond func(ctx context.Context) (bool, error)) error {
+	if err := poll.Until(ctx, deployPace, cond); err != nil && ctx.Err() != nil {
+		return fmt.Errorf("timed out: %w", ctx.Err())
+	} else if err != nil {
+		return err
 	}
+	return nil
 }
 
 func since(t time.Time) float64 {
