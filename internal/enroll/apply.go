@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/openstack"
 	"github.com/metalkit/baremetal/internal/poll"
+	"github.com/metalkit/baremetal/internal/pool"
 )
 
 // Outcome is what happened to one node.
@@ -131,45 +130,24 @@ func Apply(ctx context.Context, client *gophercloud.ServiceClient, plans []*Plan
 	for i, p := range plans {
 		out[i] = newOutcome(p)
 	}
-	workers := max(1, opts.Concurrency)
-	var failed atomic.Bool
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, len(plans)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				o := out[i]
-				if opts.Failfast && failed.Load() {
-					o.Action = ActionSkipped
-					o.Error = "not attempted: failfast is set and another node failed"
-					continue
-				}
-				applyOne(ctx, client, o)
-				if o.Failed() {
-					failed.Store(true)
-				}
-			}
-		}()
-	}
+	failedBefore := false
+	var todo []int
 	for i, p := range plans {
-		if p.Err != nil {
+		switch {
+		case p.Err != nil:
 			out[i].fail(p.Err)
-			failed.Store(true)
+			failedBefore = true
+		case p.Changed() || p.Wait:
+			todo = append(todo, i)
 		}
 	}
-	for i, p := range plans {
-		if p.Err != nil {
-			continue
-		}
-		if !p.Changed() && !p.Wait {
-			continue
-		}
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	pool.Run(todo, opts.Concurrency, opts.Failfast, failedBefore, func(i int) bool {
+		applyOne(ctx, client, out[i])
+		return out[i].Failed()
+	}, func(i int) {
+		out[i].Action = ActionSkipped
+		out[i].Error = "not attempted: failfast is set and another node failed"
+	})
 	waitVerifying(ctx, client, out, opts)
 	return out
 }

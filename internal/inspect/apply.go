@@ -7,14 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/metalkit/baremetal/internal/openstack"
 	"github.com/metalkit/baremetal/internal/poll"
+	"github.com/metalkit/baremetal/internal/pool"
 )
 
 // Engine carries out plans against Ironic.
@@ -103,31 +102,16 @@ func (e *Engine) Apply(ctx context.Context, observed []Node, d Desired) []*NodeR
 	for i, n := range observed {
 		results[i] = &NodeResult{Before: n, Node: n, Status: StatusNotStarted}
 	}
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < max(e.Concurrency, 1); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				r := results[i]
-				if e.Failfast && failed.Load() {
-					r.Err = errors.New("not started: failfast is set and another node failed")
-					continue
-				}
-				e.runNode(ctx, r, d)
-				if r.Status == StatusFailed {
-					failed.Store(true)
-				}
-			}
-		}()
+	all := make([]int, len(observed))
+	for i := range all {
+		all[i] = i
 	}
-	for i := range observed {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	pool.Run(all, e.Concurrency, e.Failfast, false, func(i int) bool {
+		e.runNode(ctx, results[i], d)
+		return results[i].Status == StatusFailed
+	}, func(i int) {
+		results[i].Err = errors.New("not started: failfast is set and another node failed")
+	})
 	return results
 }
 
