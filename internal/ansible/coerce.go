@@ -56,6 +56,12 @@ func checkStr(v any) string {
 	return pyStr(v)
 }
 
+// Boolean is the one boolean parser of the collection: Ansible's strict
+// convert_bool.boolean (y/yes/on/1/true/t and their negations, any case,
+// surrounding blanks ignored; 1 and 0; true and false), which openstacksdk's
+// clouds.yaml spellings are a subset of.
+func Boolean(v any) (bool, error) { return pyBoolean(v) }
+
 // pyBoolean is ansible.module_utils.parsing.convert_bool.boolean (strict).
 func pyBoolean(v any) (bool, error) {
 	switch t := v.(type) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/metalkit/baremetal/internal/ansible"
@@ -227,18 +226,8 @@ func text(v any) string {
 }
 
 func boolean(v any) (bool, bool) {
-	switch v := v.(type) {
-	case bool:
-		return v, true
-	case string:
-		switch strings.ToLower(v) {
-		case "yes", "on", "true", "y", "t", "1":
-			return true, true
-		case "no", "off", "false", "n", "f", "0":
-			return false, true
-		}
-	}
-	return false, false
+	b, err := ansible.Boolean(v)
+	return b, err == nil
 }
 
 func integer(v any) (int64, bool) {

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/decoded"
 	"github.com/metalkit/baremetal/internal/secret"
 )
@@ -592,13 +593,12 @@ func str(v any) string {
 	return s
 }
 
-// parseBool accepts the spellings YAML 1.1, Ansible and env files use.
+// parseBool reads a clouds.yaml or OS_* boolean with the collection's one
+// boolean parser.
 func parseBool(s string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "true", "yes", "y", "on", "t":
-		return true, nil
-	case "0", "false", "no", "n", "off", "f":
-		return false, nil
+	b, err := ansible.Boolean(s)
+	if err != nil {
+		return false, fmt.Errorf("not a boolean: %q", s)
 	}
-	return false, fmt.Errorf("not a boolean: %q", s)
+	return b, nil
 }
