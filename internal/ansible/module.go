@@ -23,7 +23,6 @@ type Module struct {
 
 	warnings     []string
 	deprecations []any
-	secrets      *secrets
 }
 
 // IsSet reports whether option name is present and not null.
@@ -73,15 +72,6 @@ func (m *Module) Int(name string) int {
 	return 0
 }
 
-// Float returns a float option (0 when unset or not a number).
-func (m *Module) Float(name string) float64 {
-	f, err := checkFloat(m.Params[name])
-	if err != nil {
-		return 0
-	}
-	return f.(float64)
-}
-
 // List returns a list option (nil when unset or not a list).
 func (m *Module) List(name string) []any {
 	l, _ := m.Params[name].([]any)
@@ -117,10 +107,4 @@ func (m *Module) Deprecate(msg, version string) {
 	m.deprecations = append(m.deprecations, map[string]any{
 		"msg": msg, "version": version, "collection_name": CollectionName,
 	})
-}
-
-// AddSecret registers a secret learned at run time (e.g. read from a
-// file): it is scrubbed from the result like a no_log option.
-func (m *Module) AddSecret(value string) {
-	m.secrets.add(value)
 }

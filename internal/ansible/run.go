@@ -59,7 +59,7 @@ func Main(spec *Spec, stdout io.Writer, run func(*Module) (*Result, error)) int 
 // run become a failed result.
 func Execute(spec *Spec, argsPath string, stdout io.Writer, run func(*Module) (*Result, error)) (code int) {
 	sec := newSecrets()
-	m := &Module{secrets: sec}
+	m := &Module{}
 	if spec != nil {
 		m.Name = spec.Name
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/metalkit/baremetal/internal/secret"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -77,7 +78,7 @@ func TestNoSecretInOutput(t *testing.T) {
 		run  func(*Module) (*Result, error)
 	}{
 		{"success echoing everything", args, func(m *Module) (*Result, error) {
-			m.AddSecret("Sentinel-runtime")
+			secret.Add("Sentinel-runtime")
 			m.Warn("token " + m.Str("token") + " and Sentinel-runtime")
 			return &Result{Msg: m.Str("password"), Values: map[string]any{"params": m.Params, "pin": m.Int("pin"), "home": m.Str("key_path")},
 				Diff: map[string]any{"before": m.List("nodes"), "after": "Sentinel-runtime"}}, nil

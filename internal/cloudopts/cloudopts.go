@@ -147,13 +147,6 @@ func Options(defaultTimeout int) map[string]*ansible.Option {
 	}
 }
 
-// Names are the option names Options defines, for modules that need to tell
-// connection options from their own.
-func Names() []string {
-	return []string{"cloud", "auth", "auth_type", "region_name", "interface", "validate_certs",
-		"ca_cert", "client_cert", "client_key", "api_timeout", "wait", "timeout"}
-}
-
 // FromParams maps validated module parameters onto openstack.Options. It
 // accepts the types Ansible coercion yields and their string spellings.
 func FromParams(p map[string]any) openstack.Options {
