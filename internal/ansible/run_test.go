@@ -285,7 +285,7 @@ func TestModuleAccessors(t *testing.T) {
 	m := &Module{Params: map[string]any{
 		"s": "x", "n": nil, "b": true, "bs": "yes", "i": 7, "is": "12", "f": 2.5, "fi": 3,
 		"l": []any{"a", 1, 2.5}, "d": map[string]any{"k": "v"}, "big": json.Number("99999999999999999999"),
-	}, secrets: newSecrets()}
+	}}
 	assert.True(t, m.IsSet("s"))
 	assert.False(t, m.IsSet("n"))
 	assert.False(t, m.IsSet("absent"))
