@@ -64,8 +64,8 @@ type PatchOp struct {
 }
 
 // ToNodeUpdateMap and ToPortUpdateMap build the request items. Unlike
-// gophercloud's UpdateOperation they keep a zero value ("" or false or 0):
-// "add" of an empty string is still an add.
+// gophercloud's UpdateOperation (Value is omitempty) they keep a nil value:
+// "add" of null is sent as {"value": null}, not as an add without a value.
 func (o PatchOp) ToNodeUpdateMap() (map[string]any, error) { return o.body(), nil }
 func (o PatchOp) ToPortUpdateMap() map[string]any          { return o.body() }
 

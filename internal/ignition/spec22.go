@@ -13,8 +13,9 @@ import (
 
 // Spec 2.2.0 (RHCOS of OpenShift <= 4.5) lives only in the old
 // github.com/coreos/ignition v0.35, which cannot be built beside
-// ignition/v2 (see PITFALLS.md). So these are our own types for the part of
-// the 2.2 schema we render, plus our own copy of the rules 2.2 enforces.
+// ignition/v2 (both claim the same package paths and dependencies). So these
+// are our own types for the part of the 2.2 schema we render, plus our own
+// copy of the rules 2.2 enforces.
 
 type config22 struct {
 	Ignition ignition22 `json:"ignition"`

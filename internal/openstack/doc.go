@@ -8,8 +8,8 @@
 // *_endpoint_override, regions, re-authentication on token expiry, HTTP
 // transport timeouts, microversions negotiated once per process, a bounded
 // jittered retry of transient failures (409 conflicts, 503, connection
-// refused/reset, 502/504 for idempotent methods, 500 for reads and deletes,
-// at most 5 tries)
+// refused/reset, 502/504 for idempotent methods, 500 for reads and deletes;
+// at most RetryPolicy.MaxAttempts tries, 12 by default, and 5 for a 500)
 // inside the task's time budget, waiters that stop on failure
 // states, and error messages that carry the service's own words and never a
 // secret.
