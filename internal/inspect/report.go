@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/metalkit/baremetal/internal/pool"
 )
 
 // Report is the result values: every node, the failed ones, the counts,
@@ -136,7 +138,7 @@ func FailureMsg(results []*NodeResult, s Summary) string {
 		text := strings.TrimPrefix(r.Err.Error(), "node "+r.Before.Label()+": ")
 		parts = append(parts, fmt.Sprintf("%s: %s", r.Before.Label(), text))
 	}
-	msg := fmt.Sprintf("%d of %d node(s) failed: %s", s.Failed, s.Total, strings.Join(parts, "; "))
+	msg := pool.FailedMsg(s.Failed, s.Total, "nodes", "nodes", parts)
 	if s.NotStarted > 0 {
 		msg += fmt.Sprintf("; %d not started (failfast)", s.NotStarted)
 	}

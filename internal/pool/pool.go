@@ -5,6 +5,8 @@
 package pool
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -38,4 +40,12 @@ func Run(items []int, workers int, failfast, failedBefore bool, do func(i int) (
 	}
 	close(jobs)
 	wg.Wait()
+}
+
+// FailedMsg is the one wording of a batch's failure: how many of how many
+// items failed, where every item's outcome is (the result key), and the
+// failures' lines (all of them, or the first few and "and N more").
+func FailedMsg(failed, total int, noun, key string, lines []string) string {
+	return fmt.Sprintf("%d of %d %s failed (every outcome is in %s): %s",
+		failed, total, noun, key, strings.Join(lines, " | "))
 }

@@ -59,3 +59,7 @@ func TestFailfastSkipsWhatHasNotStarted(t *testing.T) {
 	assert.Empty(t, ran)
 	assert.ElementsMatch(t, []int{0, 1}, skipped)
 }
+
+func TestFailedMsg(t *testing.T) {
+	assert.Equal(t, "2 of 5 nodes failed (every outcome is in nodes): a: x | b: y", FailedMsg(2, 5, "nodes", "nodes", []string{"a: x", "b: y"}))
+}

@@ -312,13 +312,6 @@ func (t *Task) Say(format string, args ...any) string {
 	return msg
 }
 
-// ItemsFailed is the one wording of a batch's failure: how many of how
-// many items failed, where every item's outcome is, and each failure.
-func ItemsFailed(failures []string, total int, noun, key string) string {
-	return fmt.Sprintf("%d of %d %s failed (every outcome is in %s): %s",
-		len(failures), total, noun, key, strings.Join(failures, " | "))
-}
-
 // Failed turns a result into a failure that keeps its values, its changed
 // flag and its diff: a batch reports every item even when some failed.
 func Failed(res *ansible.Result, msg string) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/metalkit/baremetal/internal/cloudopts"
 	"github.com/metalkit/baremetal/internal/enroll"
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/pool"
 	"github.com/metalkit/baremetal/internal/task"
 )
 
@@ -69,7 +70,7 @@ func run(t *task.Task) (*ansible.Result, error) {
 		res.Diff = diffs
 	}
 	if len(rep.Failures) > 0 {
-		return nil, task.Failed(res, task.ItemsFailed(rep.Failures, len(outcomes), "nodes", "nodes"))
+		return nil, task.Failed(res, pool.FailedMsg(len(rep.Failures), len(outcomes), "nodes", "nodes", rep.Failures))
 	}
 	res.Msg = t.Say("%s", rep.Msg(t.CheckMode))
 	return res, nil

@@ -143,7 +143,7 @@ func TestFailedNodeIsListedOthersReported(t *testing.T) {
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-bad", "insp-ok"}, "retries": 0}), module)
 	assert.Equal(t, true, res["failed"])
 	assert.Equal(t, true, res["changed"], "insp-ok moved")
-	assert.Contains(t, res["msg"], `1 of 2 node(s) failed: insp-bad: manage failed: node went to "enroll" instead of "manageable": `+ironicErr)
+	assert.Contains(t, res["msg"], `1 of 2 nodes failed (every outcome is in nodes): insp-bad: manage failed: node went to "enroll" instead of "manageable": `+ironicErr)
 	assert.Equal(t, []any{map[string]any{"name": "insp-bad", "uuid": "00000000-0000-4000-8000-000000000001",
 		"provision_state": "enroll", "step": "manage", "last_error": ironicErr}}, res["failed_nodes"])
 	nodes := nodesByName(t, res)
@@ -252,7 +252,7 @@ func TestFailureMessageStaysShortForManyFailures(t *testing.T) {
 	msg := res["msg"].(string)
 	assert.Contains(t, msg, "insp-m09: manage failed")
 	assert.NotContains(t, msg, "insp-m10: ")
-	assert.Contains(t, msg, "; and 5 more (see failed_nodes). 0 changed, 0 unchanged (manage 15)")
+	assert.Contains(t, msg, " | and 5 more (see failed_nodes). 0 changed, 0 unchanged (manage 15)")
 	assert.Len(t, res["failed_nodes"], 15)
 }
 
@@ -266,6 +266,6 @@ func TestDeletedNodeIsNotRetried(t *testing.T) {
 	}()
 	res := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{"nodes": []any{"insp-gone"}, "retries": 3}), module)
 	assert.Equal(t, true, res["failed"])
-	assert.Regexp(t, `^1 of 1 node\(s\) failed: insp-gone: (manage failed: )?Node 00000000-0000-4000-8000-000000000001 could not be found\. \(HTTP 404\)\. `, res["msg"])
+	assert.Regexp(t, `^1 of 1 nodes failed \(every outcome is in nodes\): insp-gone: (manage failed: )?Node 00000000-0000-4000-8000-000000000001 could not be found\. \(HTTP 404\)\. `, res["msg"])
 	assert.EqualValues(t, 0, nodesByName(t, res)["insp-gone"]["retries"])
 }

@@ -236,7 +236,7 @@ func TestIntrospectIPMIFailureReported(t *testing.T) {
 	require.True(t, r.Failed(), "a failed node fails the task: %s", r.Msg())
 	assert.True(t, r.Changed(), "the good nodes moved")
 	msg := r.Msg()
-	assert.True(t, strings.HasPrefix(msg, "2 of 4 node(s) failed: "), msg)
+	assert.True(t, strings.HasPrefix(msg, "2 of 4 nodes failed (every outcome is in nodes): "), msg)
 
 	failed := map[string]map[string]any{}
 	for _, f := range r.Result["failed_nodes"].([]any) {
