@@ -493,7 +493,7 @@ func TestGlanceRHCOSKilledUpload(t *testing.T) {
 				}, 30*time.Second, 200*time.Millisecond, "the killed run leaves its image non-active")
 				leftover = left[0].ID
 			} else {
-				assert.Contains(t, out.String(), "interrupted (signal)")
+				assert.Contains(t, out.String(), "interrupted by SIGTERM")
 				assert.Empty(t, imagesNamed(t, c, name), "on SIGTERM the module deletes its own image before exiting; it said: %.3000s", out.String())
 			}
 
