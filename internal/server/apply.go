@@ -192,8 +192,31 @@ func create(ctx context.Context, c Clients, d Desired, o Observed, out *Outcome)
 	if err == nil {
 		out.Timings["create"] = since(start)
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// Interrupted (a signal), not out of time: the server this run
+		// asked for is half-deployed and holds a node; take it back.
+		return fmt.Errorf("%w; %s", err, withdraw(c, d, s.ID, out))
+	}
 	return err
 }
+
+// withdraw deletes a server the run created and was interrupted while
+// deploying, with a context of its own (the task's is cancelled).
+func withdraw(c Clients, d Desired, id string, out *Outcome) string {
+	ctx, cancel := context.WithTimeout(context.Background(), withdrawBudget)
+	defer cancel()
+	err := servers.Delete(ctx, c.Compute, id).ExtractErr()
+	if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+		return fmt.Sprintf("the half-deployed server %s (%s) could not be deleted: %v", d.Name, id, openstack.Describe(err, ""))
+	}
+	out.Deleted = append(out.Deleted, id)
+	out.Server = nil
+	return fmt.Sprintf("the half-deployed server %s (%s) was deleted", d.Name, id)
+}
+
+// withdrawBudget bounds the clean-up after an interruption: Ansible (or the
+// operator) is waiting for the module to exit.
+const withdrawBudget = 30 * time.Second
 
 type hintMap map[string]any
 
@@ -288,14 +311,16 @@ var deployPace = poll.Backoff{First: 250 * time.Millisecond, Max: 2 * time.Secon
 	LateMax: 10 * time.Second, LateAfter: 2 * time.Minute}
 
 // waitUntil looks at the deploy until cond says done; the context's end
-// reads "timed out".
+// reads "timed out" (its deadline) or "stopped" (cancelled: a signal).
 func waitUntil(ctx context.Context, cond func(ctx context.Context) (bool, error)) error {
-	if err := poll.Until(ctx, deployPace, cond); err != nil && ctx.Err() != nil {
+	err := poll.Until(ctx, deployPace, cond)
+	switch {
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("timed out: %w", ctx.Err())
-	} else if err != nil {
-		return err
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("stopped: %w", ctx.Err())
 	}
-	return nil
+	return err
 }
 
 func since(t time.Time) float64 {

@@ -136,6 +136,25 @@ func TestTimeoutWhileBuildingIsDiagnosed(t *testing.T) {
 	assert.Equal(t, diagnose.CauseTimeout, out.Diagnosis.Cause)
 }
 
+func TestInterruptedDeployTakesItsServerBack(t *testing.T) {
+	fc, c := cloud(t)
+	fc.BuildGets = 1 << 30 // never leaves BUILD
+	d := want("insp-scale")
+	ctx, cancel := context.WithCancel(context.Background())
+	o, err := Observe(ctx, c, d)
+	require.NoError(t, err)
+	p := MakePlan(d, o)
+	time.AfterFunc(300*time.Millisecond, cancel) // SIGTERM while deploying
+	out, err := Apply(ctx, c, d, o, p)
+	require.Error(t, err)
+	assert.Equal(t, "stopped: context canceled; the half-deployed server ocp-1 (00000001-aaaa-4bbb-8ccc-000000000000) was deleted", err.Error())
+	require.Len(t, out.Deleted, 1)
+	assert.Nil(t, out.Server)
+	for _, s := range fc.Servers {
+		assert.Equal(t, "DELETED", s["status"], "no half-deployed server is left holding a node")
+	}
+}
+
 func TestSecondRunIsUnchanged(t *testing.T) {
 	fc, c := cloud(t)
 	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }

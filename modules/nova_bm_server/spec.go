@@ -26,6 +26,7 @@ var spec = &ansible.Spec{
 		"The user data is never echoed: the result shows its size, base64 size and sha256 only. Prefer O(user_data_file) with the C(dest) of M(metalkit.baremetal.ignition_render): Ansible templating can mangle JSON strings.",
 		"RHCOS reads its Ignition config from the config drive on bare metal (there is usually no metadata service on the provisioning network), hence O(config_drive) defaults to true, unlike the openstack CLI.",
 		"Ignition ignores Nova key pairs: SSH keys must be in the Ignition config.",
+		"Stopped by SIGTERM or SIGINT (Ansible's task timeout, Ctrl-C) while a server this task created is deploying, the module deletes that server before it exits (a half-deployed server holds its node); when O(timeout) runs out instead, the server is kept and diagnosed.",
 		"Nova 26 (Zed)'s ironic driver cannot build a config drive for a server without networks (O(nics=none)): the module warns before booting, and the diagnosis names it if the boot fails.",
 		"Nova needs a few seconds after a node becomes available (its resource update, C(update_resources_interval)) before it can schedule onto it; the diagnosis reports nodes Nova has not discovered yet.",
 		"Reading Nova's hypervisors and Placement needs the admin role; without it the diagnosis says what it could not check.",
