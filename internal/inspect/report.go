@@ -12,20 +12,28 @@ import (
 // and (diff mode, after apply) before/after of the changed nodes.
 func Report(results []*NodeResult, elapsed time.Duration, withDiff bool) map[string]any {
 	nodes := make([]any, 0, len(results))
-	failed := []any{}
+	failures := []any{}
+	// failed_nodes and passed_nodes are tripleo-ansible's: node UUIDs, so
+	// that `failed_nodes | join(' ')` in existing playbooks keeps working.
+	failed, passed := []any{}, []any{}
 	for _, r := range results {
 		nodes = append(nodes, nodeValue(r))
 		if r.Status == StatusFailed || r.Status == StatusNotStarted {
-			failed = append(failed, map[string]any{
+			failures = append(failures, map[string]any{
 				"name": r.Before.Label(), "uuid": r.Before.UUID, "provision_state": r.Node.ProvisionState,
 				"step": string(r.FailedStep), "last_error": failureText(r),
 			})
+			failed = append(failed, r.Before.UUID)
+		} else {
+			passed = append(passed, r.Before.UUID)
 		}
 	}
 	s := Summarize(results, elapsed)
 	values := map[string]any{
 		"nodes":        nodes,
+		"failures":     failures,
 		"failed_nodes": failed,
+		"passed_nodes": passed,
 		"summary": map[string]any{
 			"total": s.Total, "changed": s.Changed, "unchanged": s.Unchanged, "failed": s.Failed,
 			"not_started": s.NotStarted, "seconds": seconds(elapsed),
@@ -122,7 +130,7 @@ func SuccessMsg(results []*NodeResult, s Summary, check bool) string {
 	return fmt.Sprintf("%d node(s): %d changed, %d unchanged%s in %.1f s", s.Total, s.Changed, s.Unchanged, stepCounts(results), s.Elapsed.Seconds())
 }
 
-// maxFailuresInMsg keeps msg readable when a whole rack fails: failed_nodes has them all.
+// maxFailuresInMsg keeps msg readable when a whole rack fails: failures has them all.
 const maxFailuresInMsg = 10
 
 func FailureMsg(results []*NodeResult, s Summary) string {
@@ -132,7 +140,7 @@ func FailureMsg(results []*NodeResult, s Summary) string {
 			continue
 		}
 		if len(parts) == maxFailuresInMsg {
-			parts = append(parts, fmt.Sprintf("and %d more (see failed_nodes)", s.Failed-maxFailuresInMsg))
+			parts = append(parts, fmt.Sprintf("and %d more (see failures)", s.Failed-maxFailuresInMsg))
 			break
 		}
 		text := strings.TrimPrefix(r.Err.Error(), "node "+r.Before.Label()+": ")

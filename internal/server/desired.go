@@ -53,10 +53,11 @@ type Nics struct {
 
 // NIC is one requested interface: a network (by ID or name) or a port.
 type NIC struct {
-	NetID   string `json:"net-id,omitempty"`
-	NetName string `json:"net-name,omitempty"`
-	PortID  string `json:"port-id,omitempty"`
-	FixedIP string `json:"fixed_ip,omitempty"`
+	NetID    string `json:"net-id,omitempty"`
+	NetName  string `json:"net-name,omitempty"`
+	PortID   string `json:"port-id,omitempty"`
+	PortName string `json:"port-name,omitempty"`
+	FixedIP  string `json:"fixed_ip,omitempty"`
 }
 
 // UserData is the user data to pass, with what the result may show of it.
@@ -95,6 +96,7 @@ var nicKeys = map[string]string{
 	"net-id": "net-id", "net_id": "net-id", "uuid": "net-id",
 	"net-name": "net-name", "net_name": "net-name",
 	"port-id": "port-id", "port_id": "port-id", "port": "port-id",
+	"port-name": "port-name", "port_name": "port-name",
 	"fixed_ip": "fixed_ip", "fixed-ip": "fixed_ip", "v4-fixed-ip": "fixed_ip", "v6-fixed-ip": "fixed_ip",
 }
 
@@ -175,6 +177,8 @@ func parseNic(where string, item any) (NIC, error) {
 			nic.NetName = val
 		case "port-id":
 			nic.PortID = val
+		case "port-name":
+			nic.PortName = val
 		case "fixed_ip":
 			nic.FixedIP = val
 		default:
@@ -183,21 +187,21 @@ func parseNic(where string, item any) (NIC, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return NIC{}, fmt.Errorf("%s: unknown key(s) %s; expected net-id, net-name, port-id, fixed_ip", where, strings.Join(unknown, ", "))
+		return NIC{}, fmt.Errorf("%s: unknown key(s) %s; expected net-id, net-name, port-id, port-name, fixed_ip", where, strings.Join(unknown, ", "))
 	}
 	set := 0
-	for _, s := range []string{nic.NetID, nic.NetName, nic.PortID} {
+	for _, s := range []string{nic.NetID, nic.NetName, nic.PortID, nic.PortName} {
 		if s != "" {
 			set++
 		}
 	}
 	switch {
 	case set == 0:
-		return NIC{}, fmt.Errorf("%s: needs one of net-id, net-name, port-id", where)
+		return NIC{}, fmt.Errorf("%s: needs one of net-id, net-name, port-id, port-name", where)
 	case set > 1:
-		return NIC{}, fmt.Errorf("%s: give only one of net-id, net-name, port-id", where)
-	case nic.PortID != "" && nic.FixedIP != "":
-		return NIC{}, fmt.Errorf("%s: fixed_ip goes with a network, not with port-id (the port has its addresses)", where)
+		return NIC{}, fmt.Errorf("%s: give only one of net-id, net-name, port-id, port-name", where)
+	case (nic.PortID != "" || nic.PortName != "") && nic.FixedIP != "":
+		return NIC{}, fmt.Errorf("%s: fixed_ip goes with a network, not with a port (the port has its addresses)", where)
 	}
 	if nic.FixedIP != "" && net.ParseIP(nic.FixedIP) == nil {
 		return NIC{}, fmt.Errorf("%s: fixed_ip %q is not an IP address", where, nic.FixedIP)

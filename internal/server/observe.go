@@ -245,6 +245,26 @@ func resolveNics(ctx context.Context, c Clients, nics Nics, problem func(string,
 			continue
 		}
 		switch {
+		case nic.PortName != "":
+			// openstack.cloud's port-name: the port of that name, which
+			// must be one and free.
+			page, err := ports.List(c.Network, ports.ListOpts{Name: nic.PortName}).AllPages(ctx)
+			var found []ports.Port
+			if err == nil {
+				found, err = ports.ExtractPorts(page)
+			}
+			switch {
+			case err != nil:
+				problem("%s.port-name: %v", where, openstack.Describe(err, "ports named "+nic.PortName))
+			case len(found) == 0:
+				problem("%s.port-name: Neutron has no port named %q", where, nic.PortName)
+			case len(found) > 1:
+				problem("%s.port-name: %d ports are named %q: use port-id", where, len(found), nic.PortName)
+			case found[0].DeviceID != "":
+				problem("%s.port-name: port %s (%s) is already attached to %s", where, nic.PortName, found[0].ID, found[0].DeviceID)
+			default:
+				out = append(out, servers.Network{Port: found[0].ID})
+			}
 		case nic.PortID != "":
 			p, err := ports.Get(ctx, c.Network, nic.PortID).Extract()
 			switch {

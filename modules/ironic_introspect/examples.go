@@ -17,7 +17,7 @@ const examples = `
 - name: Show which nodes failed and why
   ansible.builtin.debug:
     msg: "{{ item.name }}: {{ item.last_error }}"
-  loop: "{{ introspected.failed_nodes | default([]) }}"
+  loop: "{{ introspected.failures | default([]) }}"
 
 - name: Every node still in enroll, 20 at a time, stopping at the first failure
   metalkit.baremetal.ironic_introspect:

@@ -50,7 +50,7 @@ func parse(t *task.Task) (*request, error) {
 		Timeout:           t.Timeout,
 		NoWait:            !cloudopts.Wait(m.Params),
 		Failfast:          m.Bool("failfast"),
-		IntrospectionData: m.Bool("introspection_data"),
+		IntrospectionData: m.Bool("introspection_data") && !m.Bool("quiet"),
 		Poll:              pollFirst,
 		PollMax:           pollMax,
 	}

@@ -98,7 +98,7 @@ func TestIntrospectProvideTagThenUnchanged(t *testing.T) {
 	}
 	assert.Equal(t, []any{"manage (enroll -> manageable)", "inspect (manageable)", "update resource_class, properties/capabilities",
 		"provide (manageable -> available)", "power off (available)"}, nodes["insp-a"]["steps"])
-	assert.Equal(t, []any{}, res["failed_nodes"])
+	assert.Equal(t, []any{}, res["failures"])
 	d := res["diff"].(map[string]any)
 	assert.Equal(t, "enroll", d["before"].(map[string]any)["nodes"].(map[string]any)["insp-a"].(map[string]any)["provision_state"])
 	assert.Equal(t, "available", d["after"].(map[string]any)["nodes"].(map[string]any)["insp-a"].(map[string]any)["provision_state"])
@@ -145,7 +145,10 @@ func TestFailedNodeIsListedOthersReported(t *testing.T) {
 	assert.Equal(t, true, res["changed"], "insp-ok moved")
 	assert.Contains(t, res["msg"], `1 of 2 nodes failed (every outcome is in nodes): insp-bad: manage failed: node went to "enroll" instead of "manageable": `+ironicErr)
 	assert.Equal(t, []any{map[string]any{"name": "insp-bad", "uuid": "00000000-0000-4000-8000-000000000001",
-		"provision_state": "enroll", "step": "manage", "last_error": ironicErr}}, res["failed_nodes"])
+		"provision_state": "enroll", "step": "manage", "last_error": ironicErr}}, res["failures"])
+	// tripleo-ansible's shape: UUID lists, so `failed_nodes | join(' ')` works.
+	assert.Equal(t, []any{"00000000-0000-4000-8000-000000000001"}, res["failed_nodes"])
+	assert.Equal(t, []any{"00000000-0000-4000-8000-000000000002"}, res["passed_nodes"])
 	nodes := nodesByName(t, res)
 	assert.Equal(t, "failed", nodes["insp-bad"]["status"])
 	assert.Equal(t, ironicErr, nodes["insp-bad"]["last_error"])
@@ -185,7 +188,7 @@ func TestNodesThatCannotBeHandledChangeNothing(t *testing.T) {
 		assert.True(t, strings.HasPrefix(msg, "2 of 3 node(s) cannot be handled, nothing was changed: "), msg)
 		assert.Contains(t, msg, `node insp-deployed: provision state "active": only enroll, manageable, available, inspect failed and clean failed nodes are inspected (it hosts instance 4f0f7a4e-1c41-4c8b-9a53-2f1ea0d3b0c2)`)
 		assert.Contains(t, msg, "node insp-maint: in maintenance (fan replaced): Ironic refuses to inspect or provide it; unset maintenance first")
-		assert.Len(t, res["failed_nodes"], 2)
+		assert.Len(t, res["failures"], 2)
 	})
 	assert.Empty(t, f.Writes())
 	assert.Equal(t, "enroll", f.Node("insp-ok")["provision_state"])
@@ -218,7 +221,7 @@ func TestFailfastReportsNodesNotStarted(t *testing.T) {
 	assert.Contains(t, res["msg"], "; 1 not started (failfast)")
 	nodes := nodesByName(t, res)
 	assert.Equal(t, "not started", nodes["insp-f1"]["status"])
-	assert.Len(t, res["failed_nodes"], 2)
+	assert.Len(t, res["failures"], 2)
 }
 
 func TestWaitFalseRequestsInspectionAndReturns(t *testing.T) {
@@ -252,8 +255,8 @@ func TestFailureMessageStaysShortForManyFailures(t *testing.T) {
 	msg := res["msg"].(string)
 	assert.Contains(t, msg, "insp-m09: manage failed")
 	assert.NotContains(t, msg, "insp-m10: ")
-	assert.Contains(t, msg, " | and 5 more (see failed_nodes). 0 changed, 0 unchanged (manage 15)")
-	assert.Len(t, res["failed_nodes"], 15)
+	assert.Contains(t, msg, " | and 5 more (see failures). 0 changed, 0 unchanged (manage 15)")
+	assert.Len(t, res["failures"], 15)
 }
 
 func TestDeletedNodeIsNotRetried(t *testing.T) {
@@ -268,4 +271,28 @@ func TestDeletedNodeIsNotRetried(t *testing.T) {
 	assert.Equal(t, true, res["failed"])
 	assert.Regexp(t, `^1 of 1 nodes failed \(every outcome is in nodes\): insp-gone: (manage failed: )?Node 00000000-0000-4000-8000-000000000001 could not be found\. \(HTTP 404\)\. `, res["msg"])
 	assert.EqualValues(t, 0, nodesByName(t, res)["insp-gone"]["retries"])
+}
+
+// A playbook written for tripleo-ansible's introspection module runs as is:
+// node_uuids, max_retries, node_timeout and quiet are taken, and mean
+// what they mean there.
+func TestTripleoAnsibleNamesAreEquivalent(t *testing.T) {
+	f := ironicfake.New(t)
+	a := f.Add("insp-t1", "manageable")
+	b := f.Add("insp-t2", "manageable")
+	tripleo := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{
+		"node_uuids": []any{a.UUID(), b.UUID()}, "max_retries": 0, "node_timeout": 60, "quiet": true, "force": true}), module)
+	require.Equal(t, false, tripleo["failed"], tripleo["msg"])
+	ours := ansibletest.RunWithArgs(t, spec, standalone(t, f, map[string]any{
+		"nodes": []any{a.UUID(), b.UUID()}, "retries": 0, "timeout": 60, "introspection_data": false, "force": true}), module)
+	require.Equal(t, false, ours["failed"], ours["msg"])
+	for _, res := range []map[string]any{tripleo, ours} {
+		assert.ElementsMatch(t, []any{a.UUID(), b.UUID()}, res["passed_nodes"])
+		assert.Equal(t, []any{}, res["failed_nodes"])
+		assert.Equal(t, true, res["changed"], "force inspects again")
+	}
+	inv := tripleo["invocation"].(map[string]any)["module_args"].(map[string]any)
+	assert.EqualValues(t, 0, inv["retries"], "max_retries is retries")
+	assert.EqualValues(t, 60, inv["timeout"], "node_timeout is timeout")
+	assert.Equal(t, []any{a.UUID(), b.UUID()}, inv["nodes"], "node_uuids is nodes")
 }

@@ -32,8 +32,8 @@ var spec = &ansible.Spec{
 	Author: []string{"metalkit engineers (@metalkit)"},
 	Options: withCloudOptions(map[string]*ansible.Option{
 		"nodes": {
-			Type: ansible.TypeList, Elements: ansible.TypeStr,
-			Description: []string{"Names or UUIDs of the nodes to handle. A node named twice (by name and UUID) is handled once."},
+			Type: ansible.TypeList, Elements: ansible.TypeStr, Aliases: []string{"node_uuids"},
+			Description: []string{"Names or UUIDs of the nodes to handle. A node named twice (by name and UUID) is handled once.", "C(node_uuids) is tripleo-ansible's name for it."},
 		},
 		"all_in_state": {
 			Type:    ansible.TypeStr,
@@ -56,8 +56,9 @@ var spec = &ansible.Spec{
 			Description: []string{"How many nodes are worked on at once (TripleO's pool was 20; a real BMC network may prefer fewer)."},
 		},
 		"retries": {
-			Type: ansible.TypeInt, Default: 2,
+			Type: ansible.TypeInt, Default: 2, Aliases: []string{"max_retries"},
 			Description: []string{
+				"C(max_retries) is tripleo-ansible's name for it (same default, same meaning: restarts after the first attempt).",
 				"How many times a node is restarted after a step failed or outlasted O(timeout): what is still waiting is aborted, the node's lock is waited for, and the remaining steps run again.",
 				"Waiting for a node locked by another operation does not use a retry. Ironic refusing a request (for example an inspect interface that cannot inspect) is not retried.",
 			},
@@ -91,6 +92,10 @@ var spec = &ansible.Spec{
 			Type: ansible.TypeBool, Default: true,
 			Description: []string{"Return the stored introspection data of each inspected node where the deployment exposes it. Turn off for large fleets to keep the result small."},
 		},
+		"quiet": {
+			Type: ansible.TypeBool, Default: false,
+			Description: []string{"tripleo-ansible's switch: do not return introspection data (O(quiet=true) is O(introspection_data=false))."},
+		},
 	}),
 	MutuallyExclusive: [][]string{{"nodes", "all_in_state"}},
 	RequiredOneOf:     [][]string{{"nodes", "all_in_state"}},
@@ -105,7 +110,9 @@ func withCloudOptions(own map[string]*ansible.Option) map[string]*ansible.Option
 	all["wait"].Description = []string{
 		"Wait for each node to finish. With O(wait=false) the nodes are managed and inspection is requested, then the task returns without waiting for it; O(provide), O(capabilities), O(resource_class) and O(properties) then cannot be used.",
 	}
+	all["timeout"].Aliases = []string{"node_timeout"}
 	all["timeout"].Description = []string{
+		"C(node_timeout) is tripleo-ansible's name for it.",
 		"How long, in seconds, one attempt of one node may take (every wait included: manage, inspection, cleaning, a lock held by another operation).",
 		"An attempt that outlasts it is aborted where Ironic allows and retried (O(retries)). Transient API errors (409 conflicts, 503, connection refused or reset) are retried with backoff within it.",
 	}
@@ -139,7 +146,9 @@ var nodeContains = map[string]*ansible.ReturnValue{
 
 var returns = map[string]*ansible.ReturnValue{
 	"nodes": {Description: []string{"One entry per node, in the order asked (O(all_in_state): by name)."}, Type: "list", Elements: "dict", Returned: "after the nodes were read", Contains: nodeContains},
-	"failed_nodes": {Description: []string{"The nodes that failed, each with Ironic's C(last_error)."}, Type: "list", Elements: "dict", Returned: "after the nodes were read",
+	"failed_nodes": {Description: []string{"UUIDs of the nodes that failed or were not started, as tripleo-ansible returns them (C(failures) has the details)."}, Type: "list", Elements: "str", Returned: "after the nodes were read"},
+	"passed_nodes": {Description: []string{"UUIDs of the nodes that succeeded, as tripleo-ansible returns them."}, Type: "list", Elements: "str", Returned: "after the nodes were read"},
+	"failures": {Description: []string{"The nodes that failed, each with the step that failed and Ironic's C(last_error)."}, Type: "list", Elements: "dict", Returned: "after the nodes were read",
 		Contains: map[string]*ansible.ReturnValue{
 			"name":            {Description: []string{"Node name (or UUID)."}, Type: "str", Returned: "always"},
 			"uuid":            {Description: []string{"Node UUID."}, Type: "str", Returned: "always"},

@@ -239,11 +239,11 @@ func TestIntrospectIPMIFailureReported(t *testing.T) {
 	assert.True(t, strings.HasPrefix(msg, "2 of 4 nodes failed (every outcome is in nodes): "), msg)
 
 	failed := map[string]map[string]any{}
-	for _, f := range r.Result["failed_nodes"].([]any) {
+	for _, f := range r.Result["failures"].([]any) {
 		m := f.(map[string]any)
 		failed[m["name"].(string)] = m
 	}
-	require.Len(t, failed, 2, "failed_nodes: %v", r.Result["failed_nodes"])
+	require.Len(t, failed, 2, "failures: %v", r.Result["failures"])
 	for _, name := range []string{badPassword[0], noBMC[0]} {
 		f := failed[name]
 		require.NotNil(t, f, name)
@@ -719,7 +719,7 @@ func TestIntrospectInspectorFailureReported(t *testing.T) {
 	msg := r.Msg()
 	assert.Contains(t, msg, name+": inspect failed: ")
 	assert.Contains(t, msg, n.LastError)
-	failed, _ := r.Result["failed_nodes"].([]any)
+	failed, _ := r.Result["failures"].([]any)
 	require.Len(t, failed, 1)
 	f := failed[0].(map[string]any)
 	assert.Equal(t, "inspect", f["step"])
