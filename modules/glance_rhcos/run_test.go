@@ -36,6 +36,9 @@ func TestBadInputFailsBeforeAnyCall(t *testing.T) {
 		{"negative min_disk", map[string]any{"src": file, "min_disk": -1}, "min_disk: must be 0 or more"},
 		{"web-download from a file", map[string]any{"src": file, "method": "web-download"}, "web-download needs url"},
 		{"bad choice", map[string]any{"src": file, "decompress": "bzip2"}, "value of decompress must be one of: auto, none, gzip, xz, zstd, got: bzip2"},
+		// openstack.cloud's filename is src: the same checks apply to it.
+		{"filename is src", map[string]any{"filename": file + ".nope"}, "src: stat"},
+		{"filename and url", map[string]any{"filename": file, "url": "http://127.0.0.1/x"}, "parameters are mutually exclusive: url|src"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,7 +38,7 @@ var spec = &ansible.Spec{
 			"HTTP or HTTPS URL of the image, for example C(rhcos-<version>-openstack.x86_64.qcow2.gz). Redirects are followed (never from https to http).",
 			"Credentials may be given in the URL (C(https://user:pass@host/path)); they are sent as basic auth and never printed. The query string is never printed either.",
 		}},
-		"src": {Type: ansible.TypePath, Description: []string{"Path of a local image file on the host the module runs on, instead of O(url)."}},
+		"src": {Type: ansible.TypePath, Aliases: []string{"filename"}, Description: []string{"Path of a local image file on the host the module runs on, instead of O(url).", "C(filename) is openstack.cloud's name for it."}},
 		"checksum": {Type: ansible.TypeList, Elements: ansible.TypeStr, Description: []string{
 			"Expected checksums, C(sha256:<hex>) or C(sha512:<hex>), each of either the download (the compressed file, as published next to it) or the uncompressed image; one or two values.",
 			"Verified during the transfer. Also what identifies an existing image without downloading: set it to make reruns free of any request to the source.",
@@ -60,7 +60,7 @@ var spec = &ansible.Spec{
 		"tags":       {Type: ansible.TypeList, Elements: ansible.TypeStr, Description: []string{"Image tags. When given, a matching image's tags are replaced by these."}},
 		"min_disk":   {Type: ansible.TypeInt, Description: []string{"Minimum disk size in GiB needed to boot the image."}},
 		"min_ram":    {Type: ansible.TypeInt, Description: []string{"Minimum RAM in MiB needed to boot the image."}},
-		"protected":  {Type: ansible.TypeBool, Description: []string{"Whether the image is protected from deletion. A new image is protected only once it is complete and verified."}},
+		"protected":  {Type: ansible.TypeBool, Aliases: []string{"is_protected"}, Description: []string{"Whether the image is protected from deletion. A new image is protected only once it is complete and verified.", "C(is_protected) is openstack.cloud's name for it."}},
 		"force": {Type: ansible.TypeBool, Default: false, Description: []string{
 			"When the content differs, delete the other active images of the name once the new one is active (replace instead of adding beside).",
 			"An image with the same content is still left alone.",

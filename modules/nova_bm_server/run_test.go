@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -164,4 +165,20 @@ func with(a map[string]any, k string, v any) map[string]any {
 	}
 	out[k] = v
 	return out
+}
+
+// openstack.cloud's userdata is user_data: the same bytes reach Nova, and
+// neither spelling is echoed.
+func TestUserdataAliasIsUserData(t *testing.T) {
+	c := fake(t)
+	c.Boot = func(s map[string]any) { c.Land(s, fakecloud.GoodNode) }
+	const sentinel = `{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core","passwordHash":"SENTINEL-alias-hash"}]}}`
+	res := ansibletest.RunWithArgs(t, spec, args(c, "userdata", sentinel), module)
+	require.Equal(t, false, res["failed"], res["msg"])
+	assert.EqualValues(t, len(sentinel), res["user_data"].(map[string]any)["size"])
+	assert.NotContains(t, text(res), "SENTINEL-alias-hash")
+	assert.NotContains(t, text(res), base64.StdEncoding.EncodeToString([]byte(sentinel)))
+	res = ansibletest.RunWithArgs(t, spec, args(c, "userdata", sentinel, "user_data", sentinel), module)
+	assert.Contains(t, text(res["warnings"]), "Both option user_data and its alias userdata are set.", "both spellings at once: Ansible's warning")
+	assert.NotContains(t, text(res), "SENTINEL-alias-hash")
 }
