@@ -330,3 +330,10 @@ func allocationCandidates(ctx context.Context, client *gophercloud.ServiceClient
 	}
 	return out, nil
 }
+
+// Capacity is how many nodes Placement offers flavor on now: the
+// allocation candidates of the query Nova's scheduler sends for it.
+func Capacity(ctx context.Context, placement *gophercloud.ServiceClient, flavor Flavor) (int, error) {
+	got, err := allocationCandidates(ctx, placement, CandidatesQuery(ReadFlavor(flavor)))
+	return len(got), err
+}
