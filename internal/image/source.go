@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/metalkit/baremetal/internal/safefile"
 )
 
 // Meta is what a source tells about its bytes without sending them: the
@@ -56,9 +58,9 @@ func (f *FileSource) Open(ctx context.Context) (io.ReadCloser, Meta, error) {
 	if err != nil {
 		return nil, m, err
 	}
-	r, err := os.Open(f.Path)
+	r, _, err := safefile.Open("src", f.Path)
 	if err != nil {
-		return nil, m, fmt.Errorf("src: %w", err)
+		return nil, m, err
 	}
 	return r, m, nil
 }
@@ -96,9 +98,9 @@ func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !o.ValidateCerts} //nolint:gosec // the user's explicit choice
 	if o.CACert != "" {
-		pem, err := os.ReadFile(o.CACert)
+		pem, err := safefile.Read("url_ca_cert", o.CACert, 4<<20)
 		if err != nil {
-			return nil, fmt.Errorf("url_ca_cert: %w", err)
+			return nil, err
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {

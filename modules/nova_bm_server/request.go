@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/safefile"
 	"github.com/metalkit/baremetal/internal/secret"
 	"github.com/metalkit/baremetal/internal/server"
 	"github.com/metalkit/baremetal/internal/task"
@@ -112,9 +112,10 @@ func desired(t *task.Task, m *ansible.Module) (server.Desired, error) {
 		d.UserData = &server.UserData{Content: []byte(m.Str("user_data")), Source: "user_data"}
 	case m.IsSet("user_data_file"):
 		path := m.Str("user_data_file")
-		content, err := os.ReadFile(path)
+		// Above Nova's limit, so that CheckSize words a too large file.
+		content, err := safefile.Read("user_data_file", path, 1<<20)
 		if err != nil {
-			return d, fmt.Errorf("user_data_file: %w", err)
+			return d, err
 		}
 		secret.Add(string(content)) // user data holds password hashes and keys
 		d.UserData = &server.UserData{Content: content, Source: path}
