@@ -82,7 +82,7 @@ var spec = &ansible.Spec{
 			Description: []string{"An Ignition config (as a dict) merged underneath: what this module renders wins where both set a value."},
 		},
 		"dest": {
-			Type:        ansible.TypePath,
+			Type: ansible.TypePath,
 			Description: []string{
 				"Write the rendered JSON here (atomically). The task reports changed only when the content or mode differs.",
 				"A symbolic link, a device, a FIFO or a directory at C(dest) is refused (nothing is written through a link, nothing but a regular file is replaced).",
