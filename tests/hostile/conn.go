@@ -112,7 +112,7 @@ func ConnectionCases(tg Target) []Case {
 		{Name: "secrets/auth password echoed by keystone 401", Want: Fail, Setup: func(t *testing.T) *Run {
 			b, k := tg.Start(t), NewKeystone(t)
 			k.Echo401 = true
-			return &Run{Args: b.With("auth_type", "password", "auth", passwordAuth(k.AuthURL(), SentAuthPassword)), Check: noWrites(b)}
+			return &Run{Args: b.With("cloud", nil, "auth_type", "password", "auth", passwordAuth(k.AuthURL(), SentAuthPassword)), Check: noWrites(b)}
 		}},
 		{Name: "secrets/clouds.yaml with secure.yaml password", Want: OK, Setup: func(t *testing.T) *Run {
 			b, k := tg.Start(t), NewKeystone(t)
@@ -132,7 +132,7 @@ func ConnectionCases(tg Target) []Case {
 		}},
 		{Name: "secrets/auth_url percent-encoded userinfo dead port", Want: Fail, Setup: func(t *testing.T) *Run {
 			b := tg.Start(t)
-			return &Run{Args: b.With("auth_type", "password", "timeout", 3,
+			return &Run{Args: b.With("cloud", nil, "auth_type", "password", "timeout", 3,
 				"auth", passwordAuth("http://u:"+SentURLUserEnc+"@127.0.0.1:1/v3", SentAuthPassword)), Check: noWrites(b)}
 		}},
 		{Name: "secrets/auth_url raw userinfo via keystone", Want: OK, Setup: func(t *testing.T) *Run {
@@ -149,7 +149,7 @@ func ConnectionCases(tg Target) []Case {
 		{Name: "redirect/token request 307 to another port carries no password", Want: Fail, Setup: func(t *testing.T) *Run {
 			b, k, rec := tg.Start(t), NewKeystone(t), NewRecorder(t)
 			k.RedirectTo = rec.URL
-			return &Run{Args: b.With("auth_type", "password", "auth", passwordAuth(k.AuthURL(), SentAuthPassword), "timeout", 10),
+			return &Run{Args: b.With("cloud", nil, "auth_type", "password", "auth", passwordAuth(k.AuthURL(), SentAuthPassword), "timeout", 10),
 				Check: func(t *testing.T, _ *Outcome) { rec.AssertNoCredentials(t) }}
 		}},
 		{Name: "redirect/http_basic endpoint 307 to another port carries no credentials", Want: Fail, Setup: func(t *testing.T) *Run {
