@@ -175,6 +175,12 @@ func ConnectionCases(tg Target) []Case {
 		{Name: "timeout/-1", Want: Fail, Names: timeoutNames, Setup: badTimeout(-1)},
 		{Name: "timeout/1e12", Want: Fail, Names: timeoutNames, Setup: badTimeout(1e12)},
 		{Name: "timeout/abc", Want: Fail, Names: timeoutNames, Setup: badTimeout("abc")},
+		{Name: "timeout/0 with a dead endpoint", Want: Fail, Names: timeoutNames, Setup: func(t *testing.T) *Run {
+			b := tg.Start(t)
+			cloud := b.Cloud(map[string]any{"auth_type": "none"})
+			cloud[b.Primary] = "http://127.0.0.1:1" // connection refused: retried while time remains
+			return &Run{Args: b.With("cloud", cloud, "timeout", 0), Check: noWrites(b)}
+		}},
 		{Name: "yaml/clouds.yaml billion laughs", Want: Fail, Names: cloudsNames, Setup: func(t *testing.T) *Run {
 			return cloudsFile(t, BillionLaughs("clouds:\n  hostile:\n    auth_type: none\n    lol: *a9\n"))
 		}},

@@ -80,7 +80,7 @@ func TestIgnition(t *testing.T) {
 			p := WriteFile(t, "config.ign", oldConfig)
 			return &Run{Args: ignitionArgs("dest", p, "_ansible_diff", true, "_ansible_check_mode", true), Check: unchanged(t, p)}
 		}},
-		{Name: "mode/int 416 (YAML 0640 unquoted) writes 0640", Want: OK, Setup: func(t *testing.T) *Run {
+		{Name: "mode/int 416 from unquoted YAML 0640 writes 0640", Want: OK, Setup: func(t *testing.T) *Run {
 			p := filepath.Join(t.TempDir(), "config.ign")
 			return &Run{Args: ignitionArgs("dest", p, "mode", 416), Check: func(t *testing.T, _ *Outcome) {
 				if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o640 {
