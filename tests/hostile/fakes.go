@@ -160,24 +160,29 @@ var emptyNodeSegment = regexp.MustCompile(`/nodes/(\?|$)`)
 // request carrying it carried it escaped as one path segment, never raw.
 func AssertNameEscaped(t *testing.T, o *Outcome, f *Front, name string, options ...string) {
 	t.Helper()
-	uris := f.URIs()
+	for _, p := range nameProblems(o, f.URIs(), name, options) {
+		t.Error(p)
+	}
+}
+
+// nameProblems is AssertNameEscaped's judgement on the requests uris.
+func nameProblems(o *Outcome, uris []string, name string, options []string) []string {
 	var raw []string
 	for _, u := range uris {
 		if strings.Contains(u, name) || emptyNodeSegment.MatchString(u) {
 			raw = append(raw, u)
 		}
 	}
-	if len(raw) > 0 {
-		t.Errorf("the name %q reached a URL unescaped: %s", name, strings.Join(raw, " | "))
-		return
+	switch {
+	case len(raw) > 0:
+		return []string{fmt.Sprintf("the name %q reached a URL unescaped: %s", name, strings.Join(raw, " | "))}
+	case o.Failed() && containsAny(o.Msg(), options):
+		return nil // rejected, naming the option
+	case !anyContains(uris, url.PathEscape(name)):
+		return []string{fmt.Sprintf("neither rejected naming %s nor requested as the escaped segment %q: msg %q; requests %s",
+			strings.Join(options, "/"), url.PathEscape(name), clip(o.Msg()), strings.Join(uris, " | "))}
 	}
-	if o.Failed() && containsAny(o.Msg(), options) {
-		return // rejected, naming the option
-	}
-	if !anyContains(uris, url.PathEscape(name)) {
-		t.Errorf("neither rejected naming %s nor requested as the escaped segment %q: msg %q; requests %s",
-			strings.Join(options, "/"), url.PathEscape(name), clip(o.Msg()), strings.Join(uris, " | "))
-	}
+	return nil
 }
 
 func anyContains(l []string, s string) bool {
