@@ -448,7 +448,7 @@ const maxCloudsFile = 4 << 20
 // loadClouds reads the first clouds.yaml found and lays the first
 // secure.yaml found over it, cloud by cloud. No file is not an error: path is then "".
 func loadClouds() (map[string]any, string, error) {
-	clouds, path, err := readFirst(cloudsLocations("clouds"))
+	clouds, path, err := readFirst("clouds.yaml", cloudsLocations("clouds"))
 	if err != nil || path == "" {
 		return nil, "", err
 	}
@@ -461,7 +461,7 @@ func loadClouds() (map[string]any, string, error) {
 	} else {
 		secureLocs = slices.Insert(secureLocs, 0, beside)
 	}
-	secure, spath, err := readFirst(secureLocs)
+	secure, spath, err := readFirst("secure.yaml", secureLocs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -478,9 +478,9 @@ func loadClouds() (map[string]any, string, error) {
 	return clouds, path, nil
 }
 
-func readFirst(paths []string) (map[string]any, string, error) {
+func readFirst(kind string, paths []string) (map[string]any, string, error) {
 	for _, p := range paths {
-		b, err := safefile.Read(filepath.Base(p), p, maxCloudsFile)
+		b, err := safefile.Read(kind, p, maxCloudsFile)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			continue
 		}

@@ -1,6 +1,9 @@
 package main
 
-import "github.com/metalkit/baremetal/internal/ansible"
+import (
+	"github.com/metalkit/baremetal/internal/ansible"
+	"github.com/metalkit/baremetal/internal/secret"
+)
 
 var spec = &ansible.Spec{
 	Name:             "ignition_render",
@@ -78,7 +81,9 @@ var spec = &ansible.Spec{
 			Options:     configRefOptions(),
 		},
 		"base": {
-			Type:        ansible.TypeDict,
+			Type: ansible.TypeDict,
+			// A base config carries users' password hashes.
+			NoLogKey:    func(k string) bool { return k == "passwordHash" || secret.IsKey(k) },
 			Description: []string{"An Ignition config (as a dict) merged underneath: what this module renders wins where both set a value."},
 		},
 		"dest": {
