@@ -76,7 +76,8 @@ func newHTTPClient(r *resolved) (*http.Client, error) {
 		MaxIdleConnsPerHost: 16,
 		ForceAttemptHTTP2:   true,
 	}
-	return &http.Client{Transport: transport}, nil
+	// guard.go: same-origin redirects only, bounded response bodies.
+	return &http.Client{Transport: limitedBodies{next: transport}, CheckRedirect: sameOriginRedirects}, nil
 }
 
 func expandHome(p string) string {

@@ -1,0 +1,148 @@
+package openstack
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+// The API client's network guards, shared by every service client and the
+// Keystone token request (newHTTPClient installs them):
+//
+//   - Redirects: OpenStack APIs do not redirect in normal operation, and a
+//     request carries credentials that net/http would forward (it strips
+//     Authorization on a cross-domain hop, but not X-Auth-Token, and a 307 or
+//     308 re-sends the body, i.e. the password of a token request). So a
+//     redirect is followed only to the same scheme, host and port; any other
+//     is refused before anything is sent there.
+//   - Response bodies: gophercloud decodes a body whole and reads an error
+//     body whole; each is limited to MaxResponseBytes (an error body to
+//     MaxErrorBodyBytes, only its message is used), beyond which the read
+//     fails with a *ResponseTooLargeError. Image data does not come through
+//     this client (internal/image streams it with its own).
+
+// MaxResponseBytes bounds one API response body: generous for any JSON
+// listing (thousands of nodes with their inventories), small enough that a
+// broken or hostile endpoint cannot exhaust memory.
+const MaxResponseBytes = 64 << 20
+
+// MaxErrorBodyBytes bounds what is read of an error response (status >= 400):
+// only the service's message is kept; the rest is cut silently.
+const MaxErrorBodyBytes = 1 << 20
+
+// maxRedirects is net/http's own default cap.
+const maxRedirects = 10
+
+// RedirectRefusedError is a redirect to another origin that was not followed.
+type RedirectRefusedError struct {
+	From, To *url.URL
+}
+
+func (e *RedirectRefusedError) Error() string {
+	return fmt.Sprintf("endpoint %s redirected to another host %s: refused, credentials are never sent elsewhere",
+		printableURL(e.From, true), printableURL(e.To, false))
+}
+
+// sameOriginRedirects is the API client's CheckRedirect.
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if !sameOrigin(first, req.URL) {
+		return &RedirectRefusedError{From: via[len(via)-1].URL, To: req.URL}
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("endpoint %s: stopped after %d redirects", printableURL(first, true), maxRedirects)
+	}
+	return nil
+}
+
+// sameOrigin compares scheme, host and port (an omitted default port equals
+// the explicit one).
+func sameOrigin(a, b *url.URL) bool {
+	return a.Scheme == b.Scheme && a.Hostname() == b.Hostname() && portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch u.Scheme {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// printableURL is scheme://host[:port], with the path when withPath:
+// never user info, query or fragment, which may carry credentials.
+func printableURL(u *url.URL, withPath bool) string {
+	c := url.URL{Scheme: u.Scheme, Host: u.Host}
+	if withPath {
+		c.Path, c.RawPath = u.Path, u.RawPath
+	}
+	return c.String()
+}
+
+// ResponseTooLargeError is a response body over its limit.
+type ResponseTooLargeError struct {
+	Method string
+	URL    *url.URL
+	Limit  int64
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("%s %s: response larger than %d MiB (the limit for an API response): refused", e.Method, printableURL(e.URL, true), e.Limit>>20)
+}
+
+// limitedBodies wraps every response body in a reader that fails past the
+// limit, and refuses outright a response that announces a larger
+// Content-Length.
+type limitedBodies struct {
+	next http.RoundTripper
+}
+
+func (l limitedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(req)
+	if err != nil || resp.Body == nil || req.Method == http.MethodHead {
+		return resp, err
+	}
+	limit := int64(MaxResponseBytes)
+	if resp.StatusCode >= 400 {
+		limit = MaxErrorBodyBytes
+	}
+	tooLarge := &ResponseTooLargeError{Method: req.Method, URL: req.URL, Limit: limit}
+	if resp.ContentLength > limit && resp.StatusCode < 400 {
+		resp.Body.Close()
+		return nil, tooLarge
+	}
+	resp.Body = &limitedBody{body: resp.Body, left: limit, err: tooLarge}
+	return resp, nil
+}
+
+// limitedBody reads at most left bytes, then fails with err: a silent cut
+// would let a truncated document parse as a smaller one.
+type limitedBody struct {
+	body io.ReadCloser
+	left int64
+	err  error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, b.err
+	}
+	// Read one byte past the limit to tell "exactly the limit" from "more".
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.body.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n + int(b.left), b.err
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.body.Close() }

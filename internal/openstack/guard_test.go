@@ -1,0 +1,353 @@
+package openstack
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// recorder is the "other host": a loopback server on its own port that
+// keeps whatever reaches it.
+type recorder struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen []string // method, path, every header and the body of each request
+}
+
+func newRecorder(t *testing.T, tls bool) *recorder {
+	r := &recorder{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s\n", req.Method, req.URL.RequestURI())
+		_ = req.Header.Write(&b)
+		b.Write(body)
+		r.mu.Lock()
+		r.seen = append(r.seen, b.String())
+		r.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"nodes": []any{}})
+	})
+	if tls {
+		r.srv = httptest.NewUnstartedServer(h)
+		r.srv.Config.ErrorLog = discardLog()
+		r.srv.StartTLS()
+	} else {
+		r.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *recorder) requests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.seen...)
+}
+
+// countExact counts the requests that were exactly "METHOD /path".
+func (f *fakeCloud) countExact(request string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.requests {
+		if r == request {
+			n++
+		}
+	}
+	return n
+}
+
+// startTLS moves the fake cloud onto https.
+func startTLS(f *fakeCloud) {
+	f.srv.Close()
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.Config.ErrorLog = discardLog()
+	f.srv.StartTLS()
+	f.t.Cleanup(f.srv.Close)
+}
+
+// redirectOnce answers the first request matching method and path with a
+// redirect to the same path at target; later ones are served normally.
+func redirectOnce(f *fakeCloud, method, path string, code int, target string) {
+	var once sync.Once
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != method || r.URL.Path != path {
+			return false
+		}
+		hit := false
+		once.Do(func() {
+			hit = true
+			drain(r)
+			w.Header().Set("Location", target+r.URL.RequestURI())
+			w.WriteHeader(code)
+		})
+		return hit
+	}
+}
+
+// No redirect to another origin is followed, for any redirect code, on the
+// token request and on API requests, over http and https (including https
+// to http): the other port never sees a request, so no token, password,
+// basic auth or body.
+func TestRedirectsNeverLeaveTheOrigin(t *testing.T) {
+	const (
+		password  = "SENTINEL-redirect-password"
+		basicPass = "SENTINEL-redirect-basic"
+		bmcPass   = "SENTINEL-redirect-bmc"
+	)
+	codes := []int{301, 302, 303, 307, 308}
+	origins := []struct {
+		name              string
+		https, otherHTTPS bool
+	}{
+		{"http to another port", false, false},
+		{"https to another https port", true, true},
+		{"https to http", true, false},
+	}
+	requests := []struct {
+		name string
+		// run makes the redirected request against f and returns its error.
+		run func(t *testing.T, f *fakeCloud, opts Options, code int, other string) error
+	}{
+		{"token request", func(t *testing.T, f *fakeCloud, opts Options, code int, other string) error {
+			redirectOnce(f, "POST", "/identity/v3/auth/tokens", code, other)
+			_, err := Connect(context.Background(), opts)
+			return err
+		}},
+		{"API read with a token", func(t *testing.T, f *fakeCloud, opts Options, code int, other string) error {
+			c, err := Connect(context.Background(), opts)
+			require.NoError(t, err)
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			redirectOnce(f, "GET", "/baremetal/v1/nodes", code, other)
+			_, err = nodes.List(bm, nodes.ListOpts{}).AllPages(context.Background())
+			return err
+		}},
+		{"API write with a token and a secret body", func(t *testing.T, f *fakeCloud, opts Options, code int, other string) error {
+			c, err := Connect(context.Background(), opts)
+			require.NoError(t, err)
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			redirectOnce(f, "POST", "/baremetal/v1/nodes", code, other)
+			_, err = nodes.Create(context.Background(), bm, nodes.CreateOpts{Name: "n", Driver: "ipmi",
+				DriverInfo: map[string]any{"ipmi_password": bmcPass}}).Extract()
+			return err
+		}},
+		{"API read with http_basic", func(t *testing.T, f *fakeCloud, opts Options, code int, other string) error {
+			f.requireToken = false
+			f.basicUser, f.basicPass = "ironic", basicPass
+			c, err := Connect(context.Background(), Options{AuthType: "http_basic", CACert: opts.CACert,
+				Auth: Auth{Endpoint: f.url("/baremetal"), Username: "ironic", Password: basicPass}})
+			require.NoError(t, err)
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			redirectOnce(f, "GET", "/baremetal/v1/nodes", code, other)
+			_, err = nodes.List(bm, nodes.ListOpts{}).AllPages(context.Background())
+			return err
+		}},
+	}
+	for _, o := range origins {
+		for _, rq := range requests {
+			for _, code := range codes {
+				t.Run(fmt.Sprintf("%s/%s/%d", o.name, rq.name, code), func(t *testing.T) {
+					dir := isolate(t)
+					f := newFakeCloud(t)
+					f.password = password
+					opts := Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: password, ProjectName: "admin"}}
+					if o.https {
+						startTLS(f)
+						opts.Auth.AuthURL = f.url("/identity/v3")
+						opts.CACert = writeServerCA(t, dir, f.srv)
+					}
+					other := newRecorder(t, o.otherHTTPS)
+					// httptest's servers share one certificate: the other
+					// port is trusted too, only the redirect policy stops it.
+
+					err := rq.run(t, f, opts, code, other.srv.URL)
+
+					require.Error(t, err)
+					msg := Describe(err, "").Error()
+					assert.Contains(t, msg, "redirected to another host "+other.srv.URL+": refused, credentials are never sent elsewhere")
+					assert.Contains(t, msg, "endpoint "+f.srv.URL+"/")
+					for _, s := range []string{password, basicPass, bmcPass, base64.StdEncoding.EncodeToString([]byte("ironic:" + basicPass))} {
+						assert.NotContains(t, msg, s)
+					}
+					assert.Empty(t, other.requests(), "the other port got a request")
+				})
+			}
+		}
+	}
+}
+
+// A redirect within the origin (same scheme, host and port) is followed.
+func TestRedirectWithinTheOriginIsFollowed(t *testing.T) {
+	for _, code := range []int{301, 302, 307, 308} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			var once sync.Once
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				moved := false
+				if r.URL.Path == "/baremetal/v1/nodes" {
+					once.Do(func() { moved = true; http.Redirect(w, r, f.url("/baremetal/v1/nodes?moved=1"), code) })
+				}
+				return moved
+			}
+			c, err := Connect(context.Background(), Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: "pw", ProjectName: "admin"}})
+			require.NoError(t, err)
+			assert.Equal(t, "node-0", listNodes(t, c)[0].Name)
+			assert.Equal(t, 2, f.count("GET /baremetal/v1/nodes"))
+		})
+	}
+}
+
+// streamJSON answers with a JSON document of about size bytes, generated
+// as it is sent (never held in memory).
+func streamJSON(w http.ResponseWriter, status int, prefix string, size int64, withLength bool) {
+	w.Header().Set("Content-Type", "application/json")
+	suffix := `"}`
+	if withLength {
+		w.Header().Set("Content-Length", fmt.Sprint(int64(len(prefix))+size+int64(len(suffix))))
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, prefix)
+	_, _ = io.CopyN(w, repeatReader('a'), size)
+	_, _ = io.WriteString(w, suffix)
+}
+
+type repeatReader byte
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// An enormous API body fails clearly within bounded memory, whether it is
+// streamed (chunked) or announced by Content-Length, through gophercloud's
+// JSON decoding, its pagination and our own reads (microversion discovery).
+func TestResponseBodyLimit(t *testing.T) {
+	const huge = 1 << 30 // sixteen times the limit
+	tests := []struct {
+		name       string
+		path       string
+		withLength bool
+		call       func(c *Cloud) error
+	}{
+		{"single resource, streamed", "/baremetal/v1/nodes/big", false, func(c *Cloud) error {
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			_, err = nodes.Get(context.Background(), bm, "big").Extract()
+			return err
+		}},
+		{"listing, streamed", "/baremetal/v1/nodes", false, func(c *Cloud) error {
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			_, err = nodes.List(bm, nodes.ListOpts{}).AllPages(context.Background())
+			return err
+		}},
+		{"listing, Content-Length", "/baremetal/v1/nodes", true, func(c *Cloud) error {
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			_, err = nodes.List(bm, nodes.ListOpts{}).AllPages(context.Background())
+			return err
+		}},
+		{"version discovery", "/baremetal/", false, func(c *Cloud) error {
+			_, err := c.Baremetal(context.Background())
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			f.requireToken = false
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != tt.path {
+					return false
+				}
+				streamJSON(w, 200, `{"name": "`, huge, tt.withLength)
+				return true
+			}
+			// A fresh endpoint: microversions are cached per endpoint.
+			c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal")}})
+			require.NoError(t, err)
+
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err = tt.call(c)
+			runtime.ReadMemStats(&after)
+
+			require.Error(t, err, f.requests)
+			assert.Contains(t, Describe(err, "").Error(), "response larger than 64 MiB (the limit for an API response): refused")
+			assert.Contains(t, err.Error(), f.url(tt.path))
+			// json.Decoder doubles its buffer (about four times the limit
+			// allocated in all), far below the body.
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(5*MaxResponseBytes), "bytes allocated")
+			assert.Equal(t, 1, f.countExact("GET "+tt.path), "not retried")
+		})
+	}
+}
+
+// An enormous error body is cut: the status and the start of the service's
+// message come through, and memory stays bounded.
+func TestErrorBodyLimit(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	f.requireToken = false
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/baremetal/v1/nodes/big" {
+			return false
+		}
+		streamJSON(w, 400, `{"error_message": "bad `, 160<<20, false)
+		return true
+	}
+	c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal")}})
+	require.NoError(t, err)
+	bm, err := c.Baremetal(context.Background())
+	require.NoError(t, err)
+
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = nodes.Get(context.Background(), bm, "big").Extract()
+	runtime.ReadMemStats(&after)
+
+	require.Error(t, err)
+	msg := Describe(err, "node big").Error()
+	assert.True(t, strings.HasPrefix(msg, "node big: "), msg)
+	assert.Contains(t, msg, "(HTTP 400)")
+	assert.Less(t, len(msg), 2000)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(32<<20), "bytes allocated")
+}
+
+// A body of exactly the limit is read whole.
+func TestLimitedBodyBoundary(t *testing.T) {
+	for _, tt := range []struct {
+		size    int
+		wantErr bool
+	}{{0, false}, {10, false}, {11, true}, {1000, true}} {
+		b := &limitedBody{body: io.NopCloser(strings.NewReader(strings.Repeat("x", tt.size))), left: 10, err: io.ErrShortBuffer}
+		got, err := io.ReadAll(b)
+		if tt.wantErr {
+			assert.ErrorIs(t, err, io.ErrShortBuffer, tt.size)
+			assert.Len(t, got, 10)
+		} else {
+			assert.NoError(t, err, tt.size)
+			assert.Len(t, got, tt.size)
+		}
+	}
+}
