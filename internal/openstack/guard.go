@@ -47,7 +47,7 @@ func (e *RedirectRefusedError) Error() string {
 // sameOriginRedirects is the API client's CheckRedirect.
 func sameOriginRedirects(req *http.Request, via []*http.Request) error {
 	first := via[0].URL
-	if !sameOrigin(first, req.URL) {
+	if !SameOrigin(first, req.URL) {
 		return &RedirectRefusedError{From: via[len(via)-1].URL, To: req.URL}
 	}
 	if len(via) >= maxRedirects {
@@ -56,9 +56,9 @@ func sameOriginRedirects(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// sameOrigin compares scheme, host and port (an omitted default port equals
+// SameOrigin compares scheme, host and port (an omitted default port equals
 // the explicit one).
-func sameOrigin(a, b *url.URL) bool {
+func SameOrigin(a, b *url.URL) bool {
 	return a.Scheme == b.Scheme && a.Hostname() == b.Hostname() && portOf(a) == portOf(b)
 }
 
