@@ -16,6 +16,9 @@ import (
 //     308 re-sends the body, i.e. the password of a token request). So a
 //     redirect is followed only to the same scheme, host and port; any other
 //     is refused before anything is sent there.
+//   - Paths: a request whose path holds a '.' or '..' segment or an escaped
+//     '/' is refused (a name from input stepping to another resource; see
+//     PathSegment, which call sites use to escape names).
 //   - Response bodies: gophercloud decodes a body whole and reads an error
 //     body whole; each is limited to MaxResponseBytes (an error body to
 //     MaxErrorBodyBytes, only its message is used), beyond which the read
@@ -96,15 +99,32 @@ func (e *ResponseTooLargeError) Error() string {
 	return fmt.Sprintf("%s %s: response larger than %d MiB (the limit for an API response): refused", e.Method, printableURL(e.URL, true), e.Limit>>20)
 }
 
-// limitedBodies wraps every response body in a reader that fails past the
-// limit, and refuses outright a response that announces a larger
-// Content-Length.
-type limitedBodies struct {
+// UnsafePathError is a request refused for its path.
+type UnsafePathError struct {
+	Method string
+	URL    *url.URL
+	Why    string
+}
+
+func (e *UnsafePathError) Error() string {
+	return fmt.Sprintf("%s %s: refused, the path holds %s (a name or ID from input reaching another resource)", e.Method, printableURL(e.URL, true), e.Why)
+}
+
+// guardedTransport refuses unsafe paths, wraps every response body in a
+// reader that fails past the limit, and refuses outright a response that
+// announces a larger Content-Length.
+type guardedTransport struct {
 	next http.RoundTripper
 }
 
-func (l limitedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := l.next.RoundTrip(req)
+func (g guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if why := unsafePath(req.URL); why != "" {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, &UnsafePathError{Method: req.Method, URL: req.URL, Why: why}
+	}
+	resp, err := g.next.RoundTrip(req)
 	if err != nil || resp.Body == nil || req.Method == http.MethodHead {
 		return resp, err
 	}

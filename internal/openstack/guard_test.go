@@ -351,3 +351,46 @@ func TestLimitedBodyBoundary(t *testing.T) {
 		}
 	}
 }
+
+func TestPathSegment(t *testing.T) {
+	for in, want := range map[string]string{
+		"node-0": "node-0", "q?x=1": "q%3Fx=1", "h#f": "h%23f", "p%41": "p%2541", "%2e%2e": "%252e%252e", "a b": "a%20b", "...": "...",
+	} {
+		got, err := PathSegment(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for in, want := range map[string]string{
+		"": "is empty", ".": `"." cannot be used in a URL path (a dot segment)`, "..": `".." cannot be used in a URL path (a dot segment)`,
+		"../ports": `"../ports" cannot be used in a URL path (it holds '/')`, "a/b": `"a/b" cannot be used in a URL path (it holds '/')`,
+	} {
+		_, err := PathSegment(in)
+		assert.ErrorContains(t, err, want, in)
+	}
+}
+
+// A request whose path steps elsewhere (a dot segment, an escaped '/') is
+// refused by the transport, whichever call site built it, before it is sent.
+func TestTransportRefusesUnsafePaths(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	f.requireToken = false
+	c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal")}})
+	require.NoError(t, err)
+	bm, err := c.Baremetal(context.Background())
+	require.NoError(t, err)
+	for _, ident := range []string{"..", ".", "../ports", "x/../../v1/ports", "a%2Fb", "%2e%2e", "a%2fports"} {
+		before := f.count("GET /baremetal/v1/")
+		_, err := nodes.Get(context.Background(), bm, ident).Extract()
+		require.Error(t, err, ident)
+		assert.Contains(t, err.Error(), "refused, the path holds", ident)
+		assert.Equal(t, before, f.count("GET /baremetal/v1/"), "%s was sent", ident)
+	}
+	// The same names escaped by PathSegment (where it accepts them) go through.
+	for _, ident := range []string{"a%2Fb", "%2e%2e", "q?x=1"} {
+		seg, err := PathSegment(ident)
+		require.NoError(t, err)
+		_, err = nodes.Get(context.Background(), bm, seg).Extract()
+		assert.ErrorContains(t, Describe(err, ""), "(HTTP 404)", ident)
+	}
+}

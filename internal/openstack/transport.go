@@ -76,8 +76,8 @@ func newHTTPClient(r *resolved) (*http.Client, error) {
 		MaxIdleConnsPerHost: 16,
 		ForceAttemptHTTP2:   true,
 	}
-	// guard.go: same-origin redirects only, bounded response bodies.
-	return &http.Client{Transport: limitedBodies{next: transport}, CheckRedirect: sameOriginRedirects}, nil
+	// guard.go: same-origin redirects only, safe paths, bounded response bodies.
+	return &http.Client{Transport: guardedTransport{next: transport}, CheckRedirect: sameOriginRedirects}, nil
 }
 
 func expandHome(p string) string {
