@@ -15,7 +15,9 @@ import (
 //     Authorization on a cross-domain hop, but not X-Auth-Token, and a 307 or
 //     308 re-sends the body, i.e. the password of a token request). So a
 //     redirect is followed only to the same scheme, host and port; any other
-//     is refused before anything is sent there.
+//     is refused before anything is sent there. The transport refuses it as
+//     the answer arrives (so net/http's error names the endpoint, not the
+//     other host); CheckRedirect holds the same rule as a second lock.
 //   - Paths: a request whose path holds a '.' or '..' segment or an escaped
 //     '/' is refused (a name from input stepping to another resource; see
 //     PathSegment, which call sites use to escape names).
@@ -37,14 +39,34 @@ const MaxErrorBodyBytes = 1 << 20
 // maxRedirects is net/http's own default cap.
 const maxRedirects = 10
 
-// RedirectRefusedError is a redirect to another origin that was not followed.
+// RedirectRefusedError is a redirect to another origin that was not
+// followed. Its text leaves the endpoint (From) to net/http's *url.Error,
+// which wraps it as `Get "<endpoint>": ...`.
 type RedirectRefusedError struct {
 	From, To *url.URL
 }
 
 func (e *RedirectRefusedError) Error() string {
-	return fmt.Sprintf("endpoint %s redirected to another host %s: refused, credentials are never sent elsewhere",
-		printableURL(e.From, true), printableURL(e.To, false))
+	return fmt.Sprintf("redirected to another host %s: refused, credentials are never sent elsewhere", printableURL(e.To, false))
+}
+
+// crossOriginRedirect is the redirect resp asks for when it leaves req's
+// origin, nil otherwise.
+func crossOriginRedirect(req *http.Request, resp *http.Response) *RedirectRefusedError {
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil
+	}
+	to, err := req.URL.Parse(loc)
+	if err != nil || SameOrigin(req.URL, to) {
+		return nil // net/http reports an unparsable Location itself
+	}
+	return &RedirectRefusedError{From: req.URL, To: to}
 }
 
 // sameOriginRedirects is the API client's CheckRedirect.
@@ -125,8 +147,15 @@ func (g guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &UnsafePathError{Method: req.Method, URL: req.URL, Why: why}
 	}
 	resp, err := g.next.RoundTrip(req)
-	if err != nil || resp.Body == nil || req.Method == http.MethodHead {
+	if err != nil {
 		return resp, err
+	}
+	if refused := crossOriginRedirect(req, resp); refused != nil {
+		resp.Body.Close()
+		return nil, refused
+	}
+	if resp.Body == nil || req.Method == http.MethodHead {
+		return resp, nil
 	}
 	limit := int64(MaxResponseBytes)
 	if resp.StatusCode >= 400 {

@@ -85,7 +85,7 @@ func TestIntegrationRedirectToAnotherPort(t *testing.T) {
 
 			_, err := Connect(ctx, Options{CloudConfig: cloud})
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "endpoint "+keystone.URL+"/v3/auth/tokens redirected to another host "+other.URL+": refused, credentials are never sent elsewhere")
+			assert.Contains(t, err.Error(), `Post "`+keystone.URL+`/v3/auth/tokens": redirected to another host `+other.URL+": refused, credentials are never sent elsewhere")
 			assert.NotContains(t, errorText(err), password)
 			assert.Zero(t, hits.Load(), "a request reached the other port")
 
@@ -109,7 +109,7 @@ func TestIntegrationRedirectToAnotherPort(t *testing.T) {
 			_, err = nodes.List(bm, nodes.ListOpts{}).AllPages(ctx)
 			require.Error(t, err)
 			msg := Describe(err, "nodes").Error()
-			assert.Contains(t, msg, "endpoint "+proxied.URL+"/v1/nodes redirected to another host "+other.URL+": refused, credentials are never sent elsewhere")
+			assert.Contains(t, msg, `Get "`+proxied.URL+`/v1/nodes": redirected to another host `+other.URL+": refused, credentials are never sent elsewhere")
 			assert.NotContains(t, msg, c.Provider.Token())
 			assert.Zero(t, hits.Load(), "a request reached the other port")
 
