@@ -5,6 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 )
 
 // The API client's network guards, shared by every service client and the
@@ -18,6 +23,12 @@ import (
 //     is refused before anything is sent there. The transport refuses it as
 //     the answer arrives (so net/http's error names the endpoint, not the
 //     other host); CheckRedirect holds the same rule as a second lock.
+//   - Hosts: requests go only to the origins of this cloud's endpoints: the
+//     configured ones (auth_url, *_endpoint_override, auth.endpoint) and the
+//     ones in the catalog that came with the token. A link in a response body (a
+//     pagination "next" link, a version document's) to any other origin is
+//     refused, as a redirect would be: services build those links from their
+//     own public_endpoint setting, which may name another host or http.
 //   - Paths: a request whose path holds a '.' or '..' segment or an escaped
 //     '/' is refused (a name from input stepping to another resource; see
 //     PathSegment, which call sites use to escape names).
@@ -110,6 +121,75 @@ func printableURL(u *url.URL, withPath bool) string {
 	return c.String()
 }
 
+// endpointOrigins are the origins requests may go to.
+type endpointOrigins struct {
+	mu  sync.RWMutex
+	set map[string]bool
+}
+
+func originKey(u *url.URL) string {
+	return u.Scheme + "://" + strings.ToLower(u.Hostname()) + ":" + portOf(u)
+}
+
+// allow adds the origin of each endpoint URL; unparsable ones add nothing
+// (the request to them fails on its own).
+func (o *endpointOrigins) allow(endpoints ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, e := range endpoints {
+		if u, err := url.Parse(e); err == nil && u.Host != "" {
+			if o.set == nil {
+				o.set = map[string]bool{}
+			}
+			o.set[originKey(u)] = true
+		}
+	}
+}
+
+func (o *endpointOrigins) allows(u *url.URL) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.set[originKey(u)]
+}
+
+// allowCatalog lets pc send requests to every endpoint of the catalog that
+// came with its token: Keystone is the authority on where the services are.
+// It must run before any service client is built, as gophercloud's catalog
+// lookup already sends a version discovery request to the endpoint.
+func allowCatalog(pc *gophercloud.ProviderClient) {
+	g, ok := pc.HTTPClient.Transport.(guardedTransport)
+	if !ok || g.origins == nil {
+		return
+	}
+	withCatalog, ok := pc.GetAuthResult().(interface {
+		ExtractServiceCatalog() (*tokens.ServiceCatalog, error)
+	})
+	if !ok {
+		return
+	}
+	catalog, err := withCatalog.ExtractServiceCatalog()
+	if err != nil || catalog == nil {
+		return
+	}
+	for _, entry := range catalog.Entries {
+		for _, ep := range entry.Endpoints {
+			g.origins.allow(ep.URL)
+		}
+	}
+}
+
+// ForeignHostError is a request to an origin that is none of the cloud's
+// endpoints.
+type ForeignHostError struct {
+	Method string
+	URL    *url.URL
+}
+
+func (e *ForeignHostError) Error() string {
+	return fmt.Sprintf("%s %s: refused, %s is not an endpoint of this cloud (a link in a service's answer pointed there; credentials are only sent to the configured and catalog endpoints)",
+		e.Method, printableURL(e.URL, true), printableURL(e.URL, false))
+}
+
 // ResponseTooLargeError is a response body over its limit.
 type ResponseTooLargeError struct {
 	Method string
@@ -137,9 +217,17 @@ func (e *UnsafePathError) Error() string {
 // announces a larger Content-Length.
 type guardedTransport struct {
 	next http.RoundTripper
+	// origins, when set, are the only ones requests may go to.
+	origins *endpointOrigins
 }
 
 func (g guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if g.origins != nil && !g.origins.allows(req.URL) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, &ForeignHostError{Method: req.Method, URL: req.URL}
+	}
 	if why := unsafePath(req.URL); why != "" {
 		if req.Body != nil {
 			req.Body.Close()

@@ -419,3 +419,56 @@ func TestTransportRefusesUnsafePaths(t *testing.T) {
 		assert.ErrorContains(t, Describe(err, ""), "(HTTP 404)", ident)
 	}
 }
+
+// A link in a service's answer (Ironic's pagination "next", built from its
+// public_endpoint) to another origin is not fetched: the token stays home.
+func TestLinksToAnotherHostAreNotFollowed(t *testing.T) {
+	for _, link := range []string{"", "/baremetal/v1/nodes?marker=x"} {
+		t.Run("next link "+link, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			other := newRecorder(t, false)
+			next := other.srv.URL + link
+			if link == "" {
+				next = f.url("/baremetal/v1/nodes?marker=x") // same origin: followed
+			}
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != "/baremetal/v1/nodes" || r.URL.Query().Get("marker") != "" {
+					return false
+				}
+				writeJSON(w, 200, map[string]any{"nodes": []any{map[string]any{"uuid": "u-1", "name": "node-a"}},
+					"next": next, "nodes_links": []any{map[string]any{"rel": "next", "href": next}}})
+				return true
+			}
+			c, err := Connect(context.Background(), Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: "pw", ProjectName: "admin"}})
+			require.NoError(t, err)
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			pages, err := nodes.List(bm, nodes.ListOpts{}).AllPages(context.Background())
+			if link == "" {
+				require.NoError(t, err)
+				all, err := nodes.ExtractNodes(pages)
+				require.NoError(t, err)
+				assert.Len(t, all, 2)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, Describe(err, "").Error(), "refused, "+other.srv.URL+" is not an endpoint of this cloud")
+			assert.Empty(t, other.requests(), "the other port got a request")
+		})
+	}
+}
+
+// The origins allowed are the configured endpoints and the catalog's, each
+// with its scheme and port.
+func TestEndpointOrigins(t *testing.T) {
+	var o endpointOrigins
+	o.allow("https://Keystone:5000/v3", "http://ironic/v1", "not a url", "")
+	u := func(s string) *url.URL { p, err := url.Parse(s); require.NoError(t, err); return p }
+	for s, want := range map[string]bool{
+		"https://keystone:5000/v3/auth/tokens": true, "http://ironic:80/v1/nodes": true, "http://ironic/": true,
+		"http://keystone:5000/v3": false, "https://keystone:5001/v3": false, "https://ironic/v1": false, "http://other/": false,
+	} {
+		assert.Equal(t, want, o.allows(u(s)), s)
+	}
+}
