@@ -25,18 +25,20 @@ import (
 //     other host); CheckRedirect holds the same rule as a second lock.
 //   - Hosts: requests go only to the origins of this cloud's endpoints: the
 //     configured ones (auth_url, *_endpoint_override, auth.endpoint) and the
-//     ones in the catalog that came with the token. A link in a response body (a
-//     pagination "next" link, a version document's) to any other origin is
-//     refused, as a redirect would be: services build those links from their
-//     own public_endpoint setting, which may name another host or http.
+//     ones in the catalog that came with the token. A link in a response
+//     body (a pagination "next" link, a version document's) to any other
+//     origin is refused, as a redirect would be: services build those links
+//     from their own public_endpoint setting, which may name another host or
+//     http.
 //   - Paths: a request whose path holds a '.' or '..' segment or an escaped
 //     '/' is refused (a name from input stepping to another resource; see
 //     PathSegment, which call sites use to escape names).
 //   - Response bodies: gophercloud decodes a body whole and reads an error
 //     body whole; each is limited to MaxResponseBytes (an error body to
 //     MaxErrorBodyBytes, only its message is used), beyond which the read
-//     fails with a *ResponseTooLargeError. Image data does not come through
-//     this client (internal/image streams it with its own).
+//     fails with a *ResponseTooLargeError. Image downloads do not come
+//     through this client (internal/image streams them with its own); an
+//     upload's data is a request body, which no limit concerns.
 
 // MaxResponseBytes bounds one API response body: generous for any JSON
 // listing (thousands of nodes with their inventories), small enough that a
