@@ -256,6 +256,9 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.problem("name is longer than 255 characters")
 			case !nameRE.MatchString(s):
 				p.problem("name %q may only hold letters, digits and - . _ ~ (Ironic's rule)", s)
+			case s == "." || s == "..":
+				// Ironic's rule lets them through, but in /v1/nodes/<name> they step to another path.
+				p.problem("name %q cannot be a node name (a URL path dot segment), expected letters, digits and - . _ ~", s)
 			case uuidRE.MatchString(s):
 				p.problem("name %q looks like a UUID; Ironic would read it as one", s)
 			default:

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/metalkit/baremetal/internal/openstack"
 	"github.com/metalkit/baremetal/internal/safefile"
 )
 
@@ -124,16 +125,30 @@ func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
 		DisableCompression: true,
 		ReadBufferSize:     256 << 10,
 	}
-	client := &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+	client := &http.Client{Transport: tr, CheckRedirect: keepCredentialsHome}
+	return &HTTPSource{URL: u, Client: client, IdleTimeout: o.ConnectTimeout}, nil
+}
+
+// keepCredentialsHome is the download's redirect policy. Mirrors redirect
+// to other hosts (a CDN), so those redirects are followed, but nothing of
+// the URL's credentials goes along: net/http would send a Referer holding
+// the query string (a pre-signed token) and copy every header to another
+// port of the same host name. A step from https to http is refused.
+func keepCredentialsHome(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	for _, prev := range via {
+		if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
 			return fmt.Errorf("refusing to follow a redirect from https to %s", Redact(req.URL))
 		}
-		return nil
-	}}
-	return &HTTPSource{URL: u, Client: client, IdleTimeout: o.ConnectTimeout}, nil
+	}
+	req.Header.Del("Referer")
+	if !openstack.SameOrigin(via[0].URL, req.URL) {
+		req.Header = http.Header{"User-Agent": req.Header.Values("User-Agent")}
+		req.URL.User = nil
+	}
+	return nil
 }
 
 func (h *HTTPSource) String() string { return Redact(h.URL) }

@@ -73,7 +73,14 @@ func newHTTPClient(r *resolved) (*http.Client, error) {
 		MaxIdleConnsPerHost: 16,
 		ForceAttemptHTTP2:   true,
 	}
-	return &http.Client{Transport: transport}, nil
+	// guard.go: the cloud's own endpoints only (Connect adds the catalog's),
+	// same-origin redirects only, safe paths, bounded response bodies.
+	origins := &endpointOrigins{}
+	origins.allow(r.auth["auth_url"], r.auth["endpoint"])
+	for _, o := range r.overrides {
+		origins.allow(o)
+	}
+	return &http.Client{Transport: guardedTransport{next: transport, origins: origins}, CheckRedirect: sameOriginRedirects}, nil
 }
 
 func expandHome(p string) string {
