@@ -54,6 +54,9 @@ func (n *Node) Label() string {
 	if len(n.Ports) > 0 {
 		return fmt.Sprintf("nodes[%d] (%s)", n.Index, n.Ports[0].Address)
 	}
+	if n.BMC != "" {
+		return fmt.Sprintf("nodes[%d] (BMC %s)", n.Index, n.BMC)
+	}
 	return fmt.Sprintf("nodes[%d]", n.Index)
 }
 

@@ -346,6 +346,7 @@ func TestParseNamelessNodeFoundByBMC(t *testing.T) {
 	in, err := Parse([]any{map[string]any{"pm_type": "ipmi", "pm_addr": "127.0.0.1", "pm_port": 6230}}, false)
 	require.NoError(t, err, "a BMC is enough to find the node again, as in tripleo-common")
 	assert.Equal(t, "127.0.0.1:6230", in.Nodes[0].BMC)
+	assert.Equal(t, "nodes[0] (BMC 127.0.0.1:6230)", in.Nodes[0].Label())
 }
 
 func TestParseIgnoresUnderscoreKeys(t *testing.T) {

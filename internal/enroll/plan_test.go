@@ -392,6 +392,28 @@ func TestPlanMatchingByBMC(t *testing.T) {
 	})
 }
 
+// TestPlanIdracEnrolledWithDracOnly: an idrac node the module enrolled
+// before (drac_* only) is found by its BMC and gets the redfish_* keys
+// current Ironic needs; the password too, although update_password is
+// on_create, since the node lacks it.
+func TestPlanIdracEnrolledWithDracOnly(t *testing.T) {
+	old := &IronicNode{UUID: "dddd", Name: "idrac-old", Driver: "idrac", ResourceClass: "baremetal", ProvisionState: "manageable",
+		DriverInfo: map[string]any{"drac_address": "127.0.0.2", "drac_username": "root", "drac_password": "******"}}
+	p := PlanNode(parseOne(t, map[string]any{"name": "idrac-new", "pm_type": "idrac", "pm_addr": "127.0.0.2", "pm_user": "root",
+		"pm_password": sentinel, "pm_system_id": "/redfish/v1/Systems/System.Embedded.1"}), NewObserved([]*IronicNode{old}, nil), defaults)
+	require.NoError(t, p.Err)
+	assert.Equal(t, old, p.Existing)
+	assert.Equal(t, MatchedByBMC, p.MatchedBy)
+	assert.Equal(t, []string{
+		"replace /name=idrac-new",
+		"add /driver_info/redfish_address=127.0.0.2",
+		"add /driver_info/redfish_password=********",
+		"add /driver_info/redfish_system_id=/redfish/v1/Systems/System.Embedded.1",
+		"add /driver_info/redfish_username=root",
+	}, ops(p))
+	assert.NotContains(t, fmtAll(ops(p)), sentinel)
+}
+
 func TestDiffMasksSecretsAndShowsChanges(t *testing.T) {
 	n, ports := enrolled()
 	node := workflowNode()
