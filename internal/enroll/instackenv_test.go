@@ -302,7 +302,13 @@ func TestParseBadInputs(t *testing.T) {
 		{"port without address", []any{with("ports", []any{map[string]any{"physical_network": "ctlplane"}})}, []string{"ports[0].address is required"}},
 		{"port with unknown field", []any{with("ports", []any{map[string]any{"address": "52:54:00:00:00:bb", "vlan": 4}})}, []string{"ports[0]: unknown field vlan"}},
 		{"node not a dict", []any{"blade-1"}, []string{"nodes[0]", "must be a dict"}},
-		{"no name, no MAC, no BMC", []any{map[string]any{"pm_type": "fake-hardware", "cpu": 2}}, []string{"needs a name, a MAC or a BMC address"}},
+		{"no name, no MAC, no BMC", []any{map[string]any{"pm_type": "fake-hardware", "cpu": 2}}, []string{"needs a name, a uuid, a MAC or a BMC address"}},
+		{"uuid not a UUID", []any{with("uuid", "abcdef")}, []string{`uuid "abcdef" is not a UUID`}},
+		{"same uuid twice", []any{with("uuid", "8C1F8A3E-3B0C-4A8E-9A55-000000000001"), func() map[string]any {
+			n := ok()
+			n["name"], n["pm_addr"], n["mac"], n["uuid"] = "bad-2", "127.0.0.2", []any{"52:54:00:00:00:bb"}, "8c1f8a3e-3b0c-4a8e-9a55-000000000001"
+			return n
+		}()}, []string{"nodes[1] (bad-2)", "uuid 8c1f8a3e-3b0c-4a8e-9a55-000000000001 is also the uuid of nodes[0] (bad-1)"}},
 		{"root_device not a dict", []any{with("root_device", "/dev/sda")}, []string{"root_device must be a dict of root device hints"}},
 		{"interface not a string", []any{with("boot_interface", []any{"pxe"})}, []string{"boot_interface must be a string"}},
 	}
