@@ -249,6 +249,9 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.in.Secrets = append(p.in.Secrets, s)
 			}
 		}
+		if k == "pm_addr" || strings.HasSuffix(k, "_address") {
+			p.in.Secrets = append(p.in.Secrets, urlSecrets(str(v))...) // https://user:pw@host is refused below
+		}
 	}
 	seen := map[string]bool{}
 	take := func(k string) (any, bool) {
@@ -346,6 +349,10 @@ func (p *nodeParser) parse(index int, item any) *Node {
 			}
 			if ok && f == "pm_addr" && !n.Driver.TakesURL && strings.Contains(s, "://") {
 				p.problem("pm_addr %q must be a host name or IP address for pm_type %s (no URL scheme)", s, n.PMType)
+				ok = false
+			}
+			if ok && f == "pm_addr" && len(urlSecrets(s)) > 0 {
+				p.problem("pm_addr: a URL carrying credentials (user:password@) is refused: give them as pm_user and pm_password")
 				ok = false
 			}
 			if ok && f == "pm_addr" && n.Driver.TakesURL {

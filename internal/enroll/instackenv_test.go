@@ -252,6 +252,11 @@ func TestParseBadInputs(t *testing.T) {
 			n["pm_type"], n["pm_system_id"], n["pm_addr"] = "redfish", "/redfish/v1/Systems/1", "ftp://127.0.0.1"
 			return n
 		}()}, []string{`pm_addr "ftp://127.0.0.1": the URL scheme must be http or https`}},
+		{"redfish URL with credentials", []any{func() map[string]any {
+			n := ok()
+			n["pm_type"], n["pm_system_id"], n["pm_addr"] = "redfish", "/redfish/v1/Systems/1", "https://admin:"+sentinel+"@127.0.0.1:8000/redfish/v1"
+			return n
+		}()}, []string{"pm_addr: a URL carrying credentials (user:password@) is refused"}},
 		{"idrac URL without a host", []any{func() map[string]any {
 			n := ok()
 			n["pm_type"], n["pm_addr"] = "idrac", "https:///redfish/v1"
@@ -348,6 +353,17 @@ func TestParseListsEveryProblemOfEveryNode(t *testing.T) {
 
 // TestParseIgnoresUnderscoreKeys: tripleo-common's validate_nodes drops
 // "_comment"; every "_" key is a comment here, set nowhere.
+func TestParseURLCredentialsAreSecrets(t *testing.T) {
+	n := map[string]any{"name": "n1", "pm_type": "redfish", "pm_system_id": "/redfish/v1/Systems/1",
+		"pm_addr": "https://admin:p%40ss-" + sentinel + "@127.0.0.1:8000/redfish/v1"}
+	in, err := Parse([]any{n}, false)
+	require.Error(t, err)
+	assert.Contains(t, in.Secrets, "p%40ss-"+sentinel)
+	assert.Contains(t, in.Secrets, "p@ss-"+sentinel, "the unescaped form too")
+	assert.NotContains(t, in.Secrets, "admin", "a user name is no secret")
+	assert.NotContains(t, err.Error(), sentinel)
+}
+
 func TestParseNamelessNodeFoundByBMC(t *testing.T) {
 	in, err := Parse([]any{map[string]any{"pm_type": "ipmi", "pm_addr": "127.0.0.1", "pm_port": 6230}}, false)
 	require.NoError(t, err, "a BMC is enough to find the node again, as in tripleo-common")
