@@ -244,6 +244,16 @@ func TestIntrospectIPMIFailureReported(t *testing.T) {
 		failed[m["name"].(string)] = m
 	}
 	require.Len(t, failed, 2, "failures: %v", r.Result["failures"])
+	// tripleo-ansible's shape: failed_nodes and passed_nodes are UUID lists.
+	var wantFailed, wantPassed []any
+	for _, name := range []string{badPassword[0], noBMC[0]} {
+		wantFailed = append(wantFailed, b.node(name).UUID)
+	}
+	for _, name := range good {
+		wantPassed = append(wantPassed, b.node(name).UUID)
+	}
+	assert.ElementsMatch(t, wantFailed, r.Result["failed_nodes"])
+	assert.ElementsMatch(t, wantPassed, r.Result["passed_nodes"])
 	for _, name := range []string{badPassword[0], noBMC[0]} {
 		f := failed[name]
 		require.NotNil(t, f, name)
