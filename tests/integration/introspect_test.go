@@ -228,7 +228,8 @@ func TestIntrospectIPMIFailureReported(t *testing.T) {
 		o.DriverInfo = map[string]any{"ipmi_address": "127.0.0.1", "ipmi_port": deadPort, "ipmi_username": "admin", "ipmi_password": inspSentinel}
 	})
 	all := append(append(append([]string{}, good...), badPassword...), noBMC...)
-	play := playbook(inspTask("introspect", map[string]any{"nodes": all, "retries": 1, "capabilities": "profile:baremetal"}, "      ignore_errors: true\n"))
+	// tripleo-ansible's names (max_retries, node_timeout) on the real Ironic.
+	play := playbook(inspTask("introspect", map[string]any{"nodes": all, "max_retries": 1, "node_timeout": 300, "capabilities": "profile:baremetal"}, "      ignore_errors: true\n"))
 
 	run := RunPlaybook(t, play, cloudsEnv())
 	AssertNoSecret(t, run, inspSentinel)
