@@ -13,7 +13,7 @@ const defaultTimeout = 3600
 var spec = &ansible.Spec{
 	Name:             "glance_rhcos",
 	ShortDescription: "Get an RHCOS (or any) disk image into Glance in one streaming, verified, idempotent pass",
-	VersionAdded:     "0.1.0",
+	VersionAdded:     "1.0.0",
 	SeeAlso: []ansible.SeeAlso{
 		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot a server from the image this module uploaded."},
 		{Module: "metalkit.baremetal.ignition_render", Description: "Render the Ignition config that boots the RHCOS image."},

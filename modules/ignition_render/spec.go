@@ -5,7 +5,7 @@ import "github.com/metalkit/baremetal/internal/ansible"
 var spec = &ansible.Spec{
 	Name:             "ignition_render",
 	ShortDescription: "Render and validate an Ignition config for Red Hat CoreOS",
-	VersionAdded:     "0.1.0",
+	VersionAdded:     "1.0.0",
 	SeeAlso: []ansible.SeeAlso{
 		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot a server with the rendered config as user data (C(user_data_file))."},
 		{Module: "metalkit.baremetal.glance_rhcos", Description: "Upload the RHCOS image the config is for."},

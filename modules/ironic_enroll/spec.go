@@ -15,7 +15,7 @@ const defaultTimeout = 1800
 var spec = &ansible.Spec{
 	Name:             "ironic_enroll",
 	ShortDescription: "Enroll bare-metal nodes and their ports in Ironic from instackenv definitions",
-	VersionAdded:     "0.1.0",
+	VersionAdded:     "1.0.0",
 	SeeAlso: []ansible.SeeAlso{
 		{Module: "metalkit.baremetal.ironic_introspect", Description: "Manage, inspect and provide the enrolled nodes (the next step of a TripleO-style import)."},
 		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot servers on the nodes once they are available."},

@@ -13,7 +13,7 @@ const defaultTimeout = 1800
 var spec = &ansible.Spec{
 	Name:             "ironic_introspect",
 	ShortDescription: "Manage, inspect and provide many Ironic nodes at once",
-	VersionAdded:     "0.1.0",
+	VersionAdded:     "1.0.0",
 	SeeAlso: []ansible.SeeAlso{
 		{Module: "metalkit.baremetal.ironic_enroll", Description: "Enroll the nodes from an instackenv first."},
 		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot servers on the nodes this module made available."},

@@ -14,7 +14,7 @@ const defaultTimeout = 3600
 var spec = &ansible.Spec{
 	Name:             "nova_bm_server",
 	ShortDescription: "Boot a Nova server on bare metal (Ironic), wait for it, and explain \"No valid host was found\"",
-	VersionAdded:     "0.1.0",
+	VersionAdded:     "1.0.0",
 	SeeAlso: []ansible.SeeAlso{
 		{Module: "metalkit.baremetal.ironic_introspect", Description: "Make nodes available before booting on them."},
 		{Module: "metalkit.baremetal.glance_rhcos", Description: "Upload the boot image."},
