@@ -1,0 +1,67 @@
+package diagnose
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Each node remedy names the collection's task to run, not a CLI line.
+func TestHintsNameTheTaskToRun(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*Snapshot)
+		code   string
+		hint   string
+	}{
+		{"maintenance", func(s *Snapshot) { s.Nodes[0].Maintenance = true },
+			CodeMaintenance, "when fixed: metalkit.baremetal.ironic_node_action: node=srv-a maintenance=false"},
+		{"power unknown", func(s *Snapshot) { s.Nodes[0].PowerState = "" },
+			CodePowerState, "run metalkit.baremetal.ironic_node_action: node=srv-a power=off"},
+		{"power error", func(s *Snapshot) { s.Nodes[0].PowerState = "error" },
+			CodePowerState, "then run metalkit.baremetal.ironic_node_action: node=srv-a power=off"},
+		{"no resource class", func(s *Snapshot) { s.Nodes[0].ResourceClass = "" },
+			CodeNoResourceClass, "set one: metalkit.baremetal.ironic_node_action: node=srv-a resource_class=baremetal"},
+		{"other resource class", func(s *Snapshot) { s.Nodes[0].ResourceClass = "gold" },
+			CodeResourceClass, "(metalkit.baremetal.ironic_node_action: node=srv-a resource_class=baremetal) or use a flavor with resources:CUSTOM_GOLD=1"},
+		{"CUSTOM_CUSTOM_ trap", func(s *Snapshot) {
+			s.Nodes[0].ResourceClass = "CUSTOM_BAREMETAL"
+			s.Flavor.ExtraSpecs["resources:CUSTOM_BAREMETAL"] = "1"
+		}, CodeCustomCustom, "not CUSTOM_BAREMETAL: metalkit.baremetal.ironic_node_action: node=srv-a resource_class=baremetal"},
+		{"capability", func(s *Snapshot) { s.Nodes[0].Properties["capabilities"] = "profile:control" },
+			CodeCapability, "if the node is meant for it: metalkit.baremetal.ironic_node_action: node=srv-a capabilities=profile:baremetal"},
+		{"trait missing", func(s *Snapshot) { s.Flavor.ExtraSpecs["trait:CUSTOM_GPU"] = "required" },
+			CodeTraitMissing, "the node does not have it: metalkit.baremetal.ironic_node_action: node=srv-a traits=CUSTOM_GPU"},
+		{"trait forbidden", func(s *Snapshot) {
+			s.Flavor.ExtraSpecs["trait:CUSTOM_GPU"] = "forbidden"
+			s.Nodes[0].Traits = []string{"CUSTOM_A", "CUSTOM_GPU"}
+		}, CodeTraitForbidden, "the node has it: metalkit.baremetal.ironic_node_action: node=srv-a traits=[CUSTOM_A] purge_traits=true"},
+		{"manageable", func(s *Snapshot) { s.Nodes[0].ProvisionState = "manageable" },
+			CodeNotAvailable, "metalkit.baremetal.ironic_introspect: nodes=srv-a provide=true"},
+		{"clean failed", func(s *Snapshot) { s.Nodes[0].ProvisionState = "clean failed" },
+			CodeNotAvailable, "fix the cause, then metalkit.baremetal.ironic_introspect: nodes=srv-a provide=true"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Diagnose(snapshot(tc.mutate))
+			require.Len(t, d.Nodes, 1)
+			var msg string
+			for _, r := range d.Nodes[0].Reasons {
+				if r.Code == tc.code {
+					msg = r.Message
+				}
+			}
+			require.NotEmpty(t, msg, "no %s reason in %v", tc.code, d.Nodes[0].Reasons)
+			assert.Contains(t, msg, tc.hint)
+			assert.NotContains(t, msg, "openstack baremetal", "no CLI line")
+		})
+	}
+}
+
+func TestPlainCapabilityValue(t *testing.T) {
+	for spec, plain := range map[string]bool{"baremetal": true, "compute": true, "s== x": false, "<in> a": false, ">= 2": false,
+		"= 2": false, "s>x": false, "a,b": false, "": false, "sata": true} {
+		assert.Equal(t, plain, plainValue(spec), spec)
+	}
+}
