@@ -25,6 +25,7 @@ func run(t *task.Task) (*ansible.Result, error) {
 		return nil, err
 	}
 	if d.State == server.StateDiagnose {
+		t.Deprecate("state=diagnose is deprecated: use metalkit.baremetal.nova_bm_server_info (same flavor, name and availability_zone, same diagnosis)", "2.0.0")
 		values, msg, err := server.DiagnoseOnly(ctx, c, d)
 		if err != nil {
 			return nil, err
