@@ -65,7 +65,7 @@ func TestOnDemandDiagnosisChangesNothing(t *testing.T) {
 func TestServerOfTheNameIsDiagnosed(t *testing.T) {
 	c := fake(t)
 	c.Servers = append(c.Servers, map[string]any{"id": "00000001-aaaa-4bbb-8ccc-000000000000", "name": "ocp-1", "status": "ERROR",
-		"fault": map[string]any{"code": 500, "message": "No valid host was found. There are not enough hosts available."},
+		"fault":  map[string]any{"code": 500, "message": "No valid host was found. There are not enough hosts available."},
 		"flavor": map[string]any{"original_name": "baremetal"}, "image": map[string]any{"id": fakecloud.ImageID}, "addresses": map[string]any{}, "metadata": map[string]any{}})
 	res := ansibletest.RunWithArgs(t, spec, map[string]any{"cloud": c.CloudConfig(), "name": "ocp-1", "flavor": "baremetal"}, module)
 	require.Equal(t, false, res["failed"], res["msg"])
