@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/metalkit/baremetal/internal/capabilities"
 )
@@ -50,6 +51,10 @@ const (
 	maxTrait         = 255
 	maxResourceClass = 80
 	maxReason        = 4096
+	// maxTraits is Ironic's limit of traits per node.
+	maxTraits = 50
+	// maxNodeIdent is Ironic's longest node name (255) and more than a UUID.
+	maxNodeIdent = 255
 )
 
 // NormalizePower maps openstack.cloud's present/absent onto on/off.
@@ -64,6 +69,10 @@ func NormalizePower(p string) string {
 func (d *Desired) Check() error {
 	if strings.TrimSpace(d.Node) == "" {
 		return errors.New("node: must not be empty (a node name or UUID)")
+	}
+	// The name goes into the request's path: nothing that would change the URL.
+	if len(d.Node) > maxNodeIdent || strings.ContainsAny(d.Node, "/?#%\\ \t\r\n") || strings.ContainsFunc(d.Node, unicode.IsControl) {
+		return fmt.Errorf("node: %.80q is not a node name or UUID (at most %d characters, no spaces, '/', '?', '#', '%%' or control characters)", d.Node, maxNodeIdent)
 	}
 	d.Power = NormalizePower(d.Power)
 	if d.MaintenanceReason != nil {
@@ -83,6 +92,9 @@ func (d *Desired) Check() error {
 		case strings.TrimSpace(*rc) != *rc:
 			return fmt.Errorf("resource_class: %q has leading or trailing spaces", *rc)
 		}
+	}
+	if len(d.Traits) > maxTraits {
+		return fmt.Errorf("traits: %d traits, Ironic allows at most %d per node", len(d.Traits), maxTraits)
 	}
 	seen := map[string]bool{}
 	for i, t := range d.Traits {

@@ -1,6 +1,8 @@
 package nodeaction
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
@@ -116,12 +118,24 @@ func TestMakePlanRefusesMalformedCapabilities(t *testing.T) {
 	assert.Contains(t, err.Error(), `node n-1: its properties/capabilities cannot be merged: capability "profile" is not key:value`)
 }
 
+func manyTraits(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("CUSTOM_T%d", i)
+	}
+	return out
+}
+
 func TestCheck(t *testing.T) {
 	cases := []struct {
 		d   Desired
 		msg string
 	}{
 		{Desired{Node: " ", Power: PowerOn}, "node: must not be empty"},
+		{Desired{Node: "a/../../ports", Power: PowerOn}, `node: "a/../../ports" is not a node name or UUID`},
+		{Desired{Node: "a b", Power: PowerOn}, `node: "a b" is not a node name or UUID`},
+		{Desired{Node: strings.Repeat("x", 300), Power: PowerOn}, "is not a node name or UUID (at most 255 characters"},
+		{Desired{Node: "n", Traits: manyTraits(51)}, "traits: 51 traits, Ironic allows at most 50 per node"},
 		{Desired{Node: "n"}, "nothing to do: give at least one of maintenance, power, resource_class, capabilities, traits"},
 		{Desired{Node: "n", MaintenanceReason: ptr("x")}, "maintenance_reason: only with maintenance: true"},
 		{Desired{Node: "n", Maintenance: ptr(false), MaintenanceReason: ptr("x")}, "maintenance_reason: only with maintenance: true"},
