@@ -85,7 +85,8 @@ func Apply(ctx context.Context, client *gophercloud.ServiceClient, n *nodes.Node
 	return out, nil
 }
 
-// setTraits replaces the node's traits (PUT /v1/nodes/{node}/traits, API 1.37).
+// setTraits replaces the node's traits (PUT /v1/nodes/{node}/traits, API
+// 1.37): gophercloud v2 reads traits but has no call to set them.
 func setTraits(ctx context.Context, client *gophercloud.ServiceClient, uuid string, traits []string) error {
 	url := client.ServiceURL("nodes", uuid, "traits")
 	_, err := client.Put(ctx, url, map[string]any{"traits": orEmpty(traits)}, nil, &gophercloud.RequestOpts{OkCodes: []int{204}})
