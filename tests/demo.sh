@@ -31,7 +31,7 @@ ansible-galaxy collection install --force -p "$demo/collections" "$tarball" >/de
 cat > "$demo/vars.yml" <<VARS
 rhcos_core_ssh_keys: ["$(cat "$demo/id_ed25519.pub")"]
 rhcos_ca_certificates: ["$PWD/$demo/ca.pem"]
-rhcos_ignition_dest: "$PWD/$demo/config.ign"
+rhcos_ignition_dir: "$PWD/$demo"
 rhcos_image_src: "$PWD/$demo/rhcos-demo.qcow2.gz"
 VARS
 run() { ansible-playbook -i playbooks/inventory/hosts.yml -e "@$demo/vars.yml" playbooks/site.yml; }
@@ -46,5 +46,7 @@ export OS_CLOUD=local
 openstack baremetal node list -c Name -c "Instance UUID" -c "Provision State" -c "Power State" 2>/dev/null || true
 openstack image list 2>/dev/null || true
 openstack server list -c Name -c Status -c Networks 2>/dev/null || true
-echo "Ignition config: $demo/config.ign ($(stat -c %s "$demo/config.ign") bytes, mode $(stat -c %a "$demo/config.ign"))"
+for role in master worker; do
+  echo "Ignition config: $demo/$role.ign ($(stat -c %s "$demo/$role.ign") bytes, mode $(stat -c %a "$demo/$role.ign"))"
+done
 echo "demo done in $(( $(date +%s) - t0 )) s. Clean up: make demo-clean; stop services: make services-down"

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -329,4 +330,17 @@ func allocationCandidates(ctx context.Context, client *gophercloud.ServiceClient
 		}
 	}
 	return out, nil
+}
+
+// Capacity is how many nodes Placement offers flavor on now: the
+// allocation candidates of the query Nova's scheduler sends for it.
+func Capacity(ctx context.Context, placement *gophercloud.ServiceClient, flavor Flavor) (int, error) {
+	pc := *placement
+	pc.Microversion = PlacementMicroversion // allocation_candidates needs 1.10 or later
+	got, err := allocationCandidates(ctx, &pc, CandidatesQuery(ReadFlavor(flavor)))
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) && code.Actual == http.StatusBadRequest && strings.Contains(string(code.Body), "No such resource class") {
+		return 0, nil // no node has reported the class yet
+	}
+	return len(got), err
 }

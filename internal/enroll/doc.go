@@ -1,6 +1,6 @@
 // Package enroll puts instackenv node definitions into Ironic: parse and
 // validate every node first, then for each node observe (find it by name,
-// else by a port's MAC), plan (only the JSON-patch operations whose values
+// else by its BMC, else by a port's MAC, as tripleo-common does), plan (only the JSON-patch operations whose values
 // differ; properties and capabilities merged key by key; passwords only when
 // asked) and apply (a bounded worker pool).
 //

@@ -2,6 +2,8 @@ package enroll
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -12,7 +14,8 @@ import (
 // Driver is what an instackenv pm_type means in today's Ironic: a hardware
 // type, how the pm_* fields become driver_info keys, which of them the
 // hardware type cannot work without, and which driver-prefixed keys pass
-// through untouched. The table follows tripleo-common's nodes.py.
+// through untouched. The table follows tripleo-common's nodes.py
+// (DRIVER_INFO, PrefixedDriverInfo, RedfishDriverInfo, iDRACDriverInfo).
 type Driver struct {
 	// HardwareType is the Ironic driver name (ipmi, redfish, ...).
 	HardwareType string
@@ -22,10 +25,25 @@ type Driver struct {
 	Mandatory []string
 	// Prefixes are the driver_info key prefixes accepted as-is (ipmi_priv_level).
 	Prefixes []string
-	// DefaultPort completes the BMC identity when pm_port is absent.
+	// TakesURL: pm_addr may be an http(s) URL (https://host/redfish/v1).
+	TakesURL bool
+	// DefaultPort completes the BMC identity when no port is given.
 	DefaultPort int
-	// identity builds the BMC identity ("" when the type has no BMC).
-	identity func(addr, port, system string) string
+	// derive fills the driver_info keys one field sets twice (idrac), after Mapping.
+	derive func(info map[string]any)
+	// identity is the BMC identity of a driver_info ("" when it names no BMC).
+	identity func(info map[string]any) string
+}
+
+// Identity is the BMC identity of a node's driver_info, computed alike for
+// an instackenv node (after Mapping) and for a node Ironic reports, so the
+// two compare: tripleo-common's unique_id_from_fields / unique_id_from_node.
+// "" when the driver_info names no BMC.
+func (d *Driver) Identity(info map[string]any) string {
+	if d == nil || d.identity == nil || info == nil {
+		return ""
+	}
+	return d.identity(info)
 }
 
 // Classic is what a classic (pre-Rocky) driver name still means: the hardware
@@ -36,6 +54,7 @@ type Classic struct {
 	Interfaces map[string]string
 }
 
+// prefixed is tripleo-common's PrefixedDriverInfo with has_port=True.
 func prefixed(prefix string, port int, mandatory ...string) *Driver {
 	d := &Driver{
 		HardwareType: prefix,
@@ -49,33 +68,66 @@ func prefixed(prefix string, port int, mandatory ...string) *Driver {
 		Prefixes:    []string{prefix + "_"},
 		DefaultPort: port,
 	}
-	d.identity = func(addr, p, _ string) string {
+	// PrefixedDriverInfo.unique_id_*: address, ":port" when one is set. The
+	// driver's default port is filled in (ipmi 623): Ironic uses it when
+	// ipmi_port is unset, so "h" and "h:623" are one BMC (tripleo-common
+	// would see two).
+	d.identity = func(info map[string]any) string {
+		addr := strings.ToLower(str(info[prefix+"_address"]))
 		if addr == "" {
 			return ""
 		}
-		if p == "" && d.DefaultPort != 0 {
-			p = fmt.Sprint(d.DefaultPort)
-		}
-		if p == "" {
-			return strings.ToLower(addr)
-		}
-		return strings.ToLower(addr) + ":" + p
+		return joinPort(addr, portText(info[prefix+"_port"]), d.DefaultPort)
 	}
 	return d
 }
 
+func joinPort(host, port string, def int) string {
+	if port == "" && def != 0 {
+		port = fmt.Sprint(def)
+	}
+	if port == "" {
+		return host
+	}
+	return host + ":" + port
+}
+
 var (
 	driverIPMI = prefixed("ipmi", 623, "pm_addr")
-	// iDRAC keeps its WS-Man driver_info names (drac_*); its Redfish interfaces read redfish_*.
+
+	// driverIDRAC is tripleo-common's iDRACDriverInfo: every field fills both
+	// the WS-Man keys (drac_*, what the idrac type of older Ironic uses by
+	// default) and the Redfish keys (redfish_*, all current Ironic's idrac
+	// type reads: it is Redfish-only and requires redfish_address).
+	// pm_system_id is redfish_system_id. The node's identity is the iDRAC's
+	// host and port (iDRACDriverInfo.unique_id_*: the drac ones).
 	driverIDRAC = func() *Driver {
-		d := prefixed("drac", 0, "pm_addr", "pm_user", "pm_password")
+		d := prefixed("drac", 443, "pm_addr", "pm_user", "pm_password")
 		d.HardwareType = "idrac"
+		d.Mapping["pm_system_id"] = "redfish_system_id"
 		d.Prefixes = []string{"drac_", "redfish_"}
+		d.TakesURL = true
+		d.derive = deriveIDRAC
+		d.identity = func(info map[string]any) string {
+			// The drac host (or, on a node enrolled for Redfish only, the
+			// redfish_address host) and drac_port: a URL's own port is not
+			// part of it, as in tripleo-common.
+			host, _ := splitBMCAddress(str(info["drac_address"]))
+			if host == "" {
+				host, _ = splitBMCAddress(str(info["redfish_address"]))
+			}
+			if host == "" {
+				return ""
+			}
+			return joinPort(host, portText(info["drac_port"]), d.DefaultPort)
+		}
 		return d
 	}()
 	driverILO  = prefixed("ilo", 0, "pm_addr", "pm_user", "pm_password")
 	driverIRMC = prefixed("irmc", 0, "pm_addr", "pm_user", "pm_password")
 
+	// driverRedfish is tripleo-common's RedfishDriverInfo: only pm_addr and
+	// pm_system_id are mandatory (Ironic takes a BMC without credentials).
 	driverRedfish = &Driver{
 		HardwareType: "redfish",
 		Mapping: map[string]string{
@@ -84,21 +136,110 @@ var (
 			"pm_password":  "redfish_password",
 			"pm_system_id": "redfish_system_id",
 		},
-		Mandatory: []string{"pm_addr", "pm_user", "pm_password", "pm_system_id"},
+		Mandatory: []string{"pm_addr", "pm_system_id"},
 		Prefixes:  []string{"redfish_"},
-		identity: func(addr, _, system string) string {
-			if addr == "" {
-				return ""
-			}
-			a := regexp.MustCompile(`(?i)^https?://`).ReplaceAllString(addr, "")
-			return strings.ToLower(strings.TrimRight(a, "/")) + "/" + strings.TrimLeft(system, "/")
+		TakesURL:  true,
+		identity: func(info map[string]any) string {
+			return redfishIdentity(str(info["redfish_address"]), str(info["redfish_system_id"]))
 		},
 	}
-	driverFake   = &Driver{HardwareType: "fake-hardware", Mapping: map[string]string{}, identity: noIdentity}
-	driverManual = &Driver{HardwareType: "manual-management", Mapping: map[string]string{}, identity: noIdentity}
+	driverFake   = &Driver{HardwareType: "fake-hardware", Mapping: map[string]string{}}
+	driverManual = &Driver{HardwareType: "manual-management", Mapping: map[string]string{}}
 )
 
-func noIdentity(_, _, _ string) string { return "" }
+var schemeRE = regexp.MustCompile(`(?i)^https?://`)
+
+// redfishIdentity is RedfishDriverInfo._build_id: the address without its
+// scheme and trailing slashes, then the system id. Without a system id
+// there is no identity: one Redfish service may manage many systems.
+func redfishIdentity(addr, system string) string {
+	if addr == "" || system == "" {
+		return ""
+	}
+	a := schemeRE.ReplaceAllString(addr, "")
+	return strings.ToLower(strings.TrimRight(a, "/")) + "/" + strings.TrimLeft(system, "/")
+}
+
+// splitBMCAddress reads a host name, IP address, host:port or http(s) URL
+// and returns its host (lower case) and port ("" when it names none): the
+// host part of iDRACDriverInfo._build_drac_address, which keeps an IPv6
+// address and drops a URL's path.
+func splitBMCAddress(addr string) (host, port string) {
+	s := strings.TrimSpace(addr)
+	if s == "" {
+		return "", ""
+	}
+	if ip := net.ParseIP(strings.Trim(s, "[]")); ip != nil {
+		return strings.ToLower(strings.Trim(s, "[]")), ""
+	}
+	if !schemeRE.MatchString(s) {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return "", ""
+	}
+	return strings.ToLower(u.Hostname()), u.Port()
+}
+
+// bmcURLProblem says what is wrong with a pm_addr given to a driver that
+// takes a URL ("" when it is a host, host:port or http(s)://host[:port][/path]).
+func bmcURLProblem(addr string) string {
+	if strings.Contains(addr, "://") && !schemeRE.MatchString(addr) {
+		return "the URL scheme must be http or https"
+	}
+	if host, _ := splitBMCAddress(addr); host == "" {
+		return "it is neither a host name, an IP address nor an http(s) URL with a host"
+	}
+	return ""
+}
+
+// deriveIDRAC is iDRACDriverInfo.convert: drac_address is the host alone
+// (_build_drac_address), redfish_address the pm_addr as written, and the
+// credentials go to both. A pm_port goes into redfish_address too when
+// pm_addr names no port (tripleo-common drops it there): an iDRAC serves
+// WS-Man and Redfish on one HTTPS port.
+func deriveIDRAC(info map[string]any) {
+	addr := str(info["drac_address"])
+	if addr == "" {
+		return
+	}
+	host, urlPort := splitBMCAddress(addr)
+	info["drac_address"] = host
+	redfish := addr
+	if port := portText(info["drac_port"]); port != "" && urlPort == "" {
+		redfish = withPort(addr, port)
+	}
+	info["redfish_address"] = redfish
+	for from, to := range map[string]string{"drac_username": "redfish_username", "drac_password": "redfish_password"} {
+		if v, ok := info[from]; ok {
+			info[to] = v
+		}
+	}
+}
+
+// withPort puts a port into an address that names none, keeping its scheme
+// (or its lack of one) and path.
+func withPort(addr, port string) string {
+	if ip := net.ParseIP(strings.Trim(addr, "[]")); ip != nil {
+		return net.JoinHostPort(strings.Trim(addr, "[]"), port)
+	}
+	hasScheme := schemeRE.MatchString(addr)
+	s := addr
+	if !hasScheme {
+		s = "https://" + addr
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return addr
+	}
+	u.Host = net.JoinHostPort(u.Hostname(), port)
+	out := u.String()
+	if !hasScheme {
+		out = strings.TrimPrefix(out, "https://")
+	}
+	return out
+}
 
 // drivers are the hardware types accepted as pm_type.
 var drivers = map[string]*Driver{

@@ -256,6 +256,9 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.problem("name is longer than 255 characters")
 			case !nameRE.MatchString(s):
 				p.problem("name %q may only hold letters, digits and - . _ ~ (Ironic's rule)", s)
+			case s == "." || s == "..":
+				// Ironic's rule lets them through, but in /v1/nodes/<name> they step to another path.
+				p.problem("name %q cannot be a node name (a URL path dot segment), expected letters, digits and - . _ ~", s)
 			case uuidRE.MatchString(s):
 				p.problem("name %q looks like a UUID; Ironic would read it as one", s)
 			default:
@@ -292,7 +295,11 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.ignored[f]++
 				continue
 			}
-			p.problem("%s is not used by pm_type %s", f, n.PMType)
+			hint := ""
+			if f == "pm_port" && n.Driver.TakesURL {
+				hint = " (put the port in pm_addr: https://host:port)"
+			}
+			p.problem("%s is not used by pm_type %s%s", f, n.PMType, hint)
 			continue
 		}
 		var s string
@@ -322,9 +329,15 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.problem("pm_addr %q must not contain spaces", s)
 				ok = false
 			}
-			if ok && f == "pm_addr" && n.Driver != driverRedfish && strings.Contains(s, "://") {
+			if ok && f == "pm_addr" && !n.Driver.TakesURL && strings.Contains(s, "://") {
 				p.problem("pm_addr %q must be a host name or IP address for pm_type %s (no URL scheme)", s, n.PMType)
 				ok = false
+			}
+			if ok && f == "pm_addr" && n.Driver.TakesURL {
+				if why := bmcURLProblem(s); why != "" {
+					p.problem("pm_addr %q: %s (expected a host, host:port or https://host[:port][/redfish/v1])", s, why)
+					ok = false
+				}
 			}
 		}
 		if ok {
@@ -333,6 +346,9 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				n.DriverInfo[key] = s
 			}
 		}
+	}
+	if n.Driver != nil && n.Driver.derive != nil {
+		n.Driver.derive(n.DriverInfo) // before the passthrough keys, which win over derived ones
 	}
 	if n.Driver != nil && !p.forDelete {
 		var missing []string
@@ -483,7 +499,9 @@ func (p *nodeParser) parse(index int, item any) *Node {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
-		if seen[k] {
+		if seen[k] || strings.HasPrefix(k, "_") {
+			// "_comment" and any other "_" key are comments: tripleo-common's
+			// validate_nodes drops "_comment"; no Ironic field starts with "_".
 			continue
 		}
 		v := raw[k]
@@ -512,10 +530,13 @@ func (p *nodeParser) parse(index int, item any) *Node {
 	}
 
 	if n.Driver != nil {
-		n.BMC = n.Driver.identity(str(n.DriverInfo[n.Driver.Mapping["pm_addr"]]), portText(n.DriverInfo[n.Driver.Mapping["pm_port"]]), str(n.DriverInfo["redfish_system_id"]))
+		n.BMC = n.Driver.Identity(n.DriverInfo)
 	}
-	if n.Name == "" && len(n.Ports) == 0 && !hasProblem(p.problems, "name") {
-		p.problem("needs a name or at least one MAC: without either a re-run cannot find the node again")
+	// tripleo-common identifies a node by BMC and MACs alone; a node with
+	// none of name, MAC and BMC (fake-hardware) would be a new node on every
+	// run, so it is refused.
+	if n.Name == "" && len(n.Ports) == 0 && n.BMC == "" && !hasProblem(p.problems, "name") {
+		p.problem("needs a name, a MAC or a BMC address (pm_addr): without one a re-run cannot find the node again")
 	}
 	return n
 }

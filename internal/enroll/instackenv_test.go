@@ -78,7 +78,39 @@ func TestParseDrivers(t *testing.T) {
 		{"redfish", map[string]any{"pm_type": "redfish", "pm_addr": "https://127.0.0.1:8000/", "pm_user": "u", "pm_password": "p", "pm_system_id": "/redfish/v1/Systems/1", "redfish_verify_ca": false},
 			"redfish", map[string]any{"redfish_address": "https://127.0.0.1:8000/", "redfish_username": "u", "redfish_password": "p", "redfish_system_id": "/redfish/v1/Systems/1", "redfish_verify_ca": false}, map[string]any{}, "127.0.0.1:8000/redfish/v1/Systems/1"},
 		{"idrac", map[string]any{"pm_type": "pxe_drac", "pm_addr": "127.0.0.2", "pm_user": "root", "pm_password": "calvin"},
-			"idrac", map[string]any{"drac_address": "127.0.0.2", "drac_username": "root", "drac_password": "calvin"}, map[string]any{"boot_interface": "pxe", "deploy_interface": "direct"}, "127.0.0.2"},
+			"idrac", map[string]any{"drac_address": "127.0.0.2", "drac_username": "root", "drac_password": "calvin",
+				"redfish_address": "127.0.0.2", "redfish_username": "root", "redfish_password": "calvin"},
+			map[string]any{"boot_interface": "pxe", "deploy_interface": "direct"}, "127.0.0.2:443"},
+		// tripleo-common test_register_ironic_node_idrac, on loopback: both key sets, pm_system_id is redfish_system_id.
+		{"idrac fills drac and redfish", map[string]any{"pm_type": "idrac", "pm_addr": "127.0.0.2", "pm_user": "root", "pm_password": "calvin", "pm_system_id": "/redfish/v1/Systems/1", "pm_port": "6230"},
+			"idrac", map[string]any{"drac_address": "127.0.0.2", "drac_username": "root", "drac_password": "calvin", "drac_port": int64(6230),
+				"redfish_address": "127.0.0.2:6230", "redfish_username": "root", "redfish_password": "calvin", "redfish_system_id": "/redfish/v1/Systems/1"},
+			map[string]any{}, "127.0.0.2:6230"},
+		{"idrac with a Redfish URL", map[string]any{"pm_type": "idrac", "pm_addr": "https://127.0.0.2/redfish/v1", "pm_user": "root", "pm_password": "calvin"},
+			"idrac", map[string]any{"drac_address": "127.0.0.2", "drac_username": "root", "drac_password": "calvin",
+				"redfish_address": "https://127.0.0.2/redfish/v1", "redfish_username": "root", "redfish_password": "calvin"},
+			map[string]any{}, "127.0.0.2:443"},
+		{"idrac URL with its own port keeps it, pm_port is WS-Man's", map[string]any{"pm_type": "idrac", "pm_addr": "https://LocalHost:8443/", "pm_port": 6230, "pm_user": "root", "pm_password": "calvin"},
+			"idrac", map[string]any{"drac_address": "localhost", "drac_port": int64(6230), "drac_username": "root", "drac_password": "calvin",
+				"redfish_address": "https://LocalHost:8443/", "redfish_username": "root", "redfish_password": "calvin"},
+			map[string]any{}, "localhost:6230"},
+		{"idrac URL without a port gets pm_port", map[string]any{"pm_type": "idrac", "pm_addr": "http://127.0.0.2/", "pm_port": 6230, "pm_user": "root", "pm_password": "calvin"},
+			"idrac", map[string]any{"drac_address": "127.0.0.2", "drac_port": int64(6230), "drac_username": "root", "drac_password": "calvin",
+				"redfish_address": "http://127.0.0.2:6230/", "redfish_username": "root", "redfish_password": "calvin"},
+			map[string]any{}, "127.0.0.2:6230"},
+		{"idrac IPv6 loopback", map[string]any{"pm_type": "idrac", "pm_addr": "::1", "pm_port": 6230, "pm_user": "root", "pm_password": "calvin"},
+			"idrac", map[string]any{"drac_address": "::1", "drac_port": int64(6230), "drac_username": "root", "drac_password": "calvin",
+				"redfish_address": "[::1]:6230", "redfish_username": "root", "redfish_password": "calvin"},
+			map[string]any{}, "::1:6230"},
+		{"idrac explicit redfish key wins over the derived one", map[string]any{"pm_type": "idrac", "pm_addr": "127.0.0.2", "pm_user": "root", "pm_password": "calvin", "redfish_address": "https://127.0.0.2:8443", "redfish_verify_ca": false},
+			"idrac", map[string]any{"drac_address": "127.0.0.2", "drac_username": "root", "drac_password": "calvin",
+				"redfish_address": "https://127.0.0.2:8443", "redfish_username": "root", "redfish_password": "calvin", "redfish_verify_ca": false},
+			map[string]any{}, "127.0.0.2:443"},
+		// tripleo-common test_register_ironic_node_redfish_without_credentials.
+		{"redfish without credentials", map[string]any{"pm_type": "redfish", "pm_addr": "127.0.0.1:8000", "pm_system_id": "/redfish/v1/Systems/1"},
+			"redfish", map[string]any{"redfish_address": "127.0.0.1:8000", "redfish_system_id": "/redfish/v1/Systems/1"}, map[string]any{}, "127.0.0.1:8000/redfish/v1/Systems/1"},
+		{"redfish root URL", map[string]any{"pm_type": "redfish", "pm_addr": "https://127.0.0.1/redfish/v1", "pm_system_id": "Systems/1"},
+			"redfish", map[string]any{"redfish_address": "https://127.0.0.1/redfish/v1", "redfish_system_id": "Systems/1"}, map[string]any{}, "127.0.0.1/redfish/v1/Systems/1"},
 		{"ilo", map[string]any{"pm_type": "ilo", "pm_addr": "127.0.0.3", "pm_user": "a", "pm_password": "b"},
 			"ilo", map[string]any{"ilo_address": "127.0.0.3", "ilo_username": "a", "ilo_password": "b"}, map[string]any{}, "127.0.0.3"},
 		{"irmc", map[string]any{"pm_type": "irmc", "pm_addr": "127.0.0.4", "pm_user": "a", "pm_password": "b", "pm_port": 443},
@@ -204,11 +236,50 @@ func TestParseBadInputs(t *testing.T) {
 		}()},
 			[]string{"nodes[1] (bad-1)", `name "bad-1" is also the name of nodes[0] (bad-1)`}},
 		{"name with a space", []any{with("name", "bad one")}, []string{"nodes[0]", `name "bad one" may only hold letters`}},
+		{"name that is a dot segment", []any{with("name", "..")}, []string{"nodes[0]", `name ".." cannot be a node name (a URL path dot segment)`}},
+		{"name that is a single dot", []any{with("name", ".")}, []string{"nodes[0]", `name "." cannot be a node name (a URL path dot segment)`}},
+		{"name with a slash", []any{with("name", "../ports")}, []string{"nodes[0]", `name "../ports" may only hold letters`}},
+		{"name with a query", []any{with("name", "n?x=1")}, []string{"nodes[0]", `name "n?x=1" may only hold letters`}},
 		{"name that is a UUID", []any{with("name", "8c1f8a3e-3b0c-4a8e-9a55-000000000001")}, []string{"looks like a UUID"}},
 		{"pm_type missing", []any{without("pm_type")}, []string{"nodes[0] (bad-1)", "pm_type is required"}},
 		{"pm_type unknown", []any{with("pm_type", "pxe_magic")}, []string{`pm_type "pxe_magic" is not a supported driver`}},
 		{"ipmi without pm_addr", []any{without("pm_addr")}, []string{"nodes[0] (bad-1)", "pm_addr is required by pm_type ipmi"}},
 		{"redfish without system id", []any{func() map[string]any { n := ok(); n["pm_type"] = "redfish"; return n }()}, []string{"pm_system_id is required by pm_type redfish"}},
+		{"redfish with pm_port", []any{func() map[string]any {
+			n := ok()
+			n["pm_type"], n["pm_system_id"], n["pm_port"] = "redfish", "/redfish/v1/Systems/1", 8000
+			return n
+		}()},
+			[]string{"pm_port is not used by pm_type redfish (put the port in pm_addr: https://host:port)"}},
+		{"redfish URL of another scheme", []any{func() map[string]any {
+			n := ok()
+			n["pm_type"], n["pm_system_id"], n["pm_addr"] = "redfish", "/redfish/v1/Systems/1", "ftp://127.0.0.1"
+			return n
+		}()}, []string{`pm_addr "ftp://127.0.0.1": the URL scheme must be http or https`}},
+		{"idrac URL without a host", []any{func() map[string]any {
+			n := ok()
+			n["pm_type"], n["pm_addr"] = "idrac", "https:///redfish/v1"
+			return n
+		}()},
+			[]string{`pm_addr "https:///redfish/v1": it is neither a host name`}},
+		{"redfish with credentials but no address", []any{func() map[string]any {
+			n := without("pm_addr")
+			n["pm_type"], n["pm_system_id"] = "redfish", "/redfish/v1/Systems/1"
+			return n
+		}()}, []string{"pm_addr is required by pm_type redfish"}},
+		{"same redfish system written two ways", []any{
+			func() map[string]any {
+				n := ok()
+				n["pm_type"], n["pm_addr"], n["pm_system_id"] = "redfish", "127.0.0.1:8000", "/redfish/v1/Systems/1"
+				return n
+			}(),
+			func() map[string]any {
+				n := ok()
+				n["name"], n["mac"] = "bad-2", []any{"52:54:00:00:00:bb"}
+				n["pm_type"], n["pm_addr"], n["pm_system_id"] = "redfish", "https://127.0.0.1:8000/", "redfish/v1/Systems/1"
+				return n
+			}(),
+		}, []string{"nodes[1] (bad-2)", "BMC 127.0.0.1:8000/redfish/v1/Systems/1 is also the BMC of nodes[0] (bad-1)"}},
 		{"idrac without credentials", []any{func() map[string]any {
 			n := ok()
 			n["pm_type"] = "idrac"
@@ -235,7 +306,7 @@ func TestParseBadInputs(t *testing.T) {
 		{"port without address", []any{with("ports", []any{map[string]any{"physical_network": "ctlplane"}})}, []string{"ports[0].address is required"}},
 		{"port with unknown field", []any{with("ports", []any{map[string]any{"address": "52:54:00:00:00:bb", "vlan": 4}})}, []string{"ports[0]: unknown field vlan"}},
 		{"node not a dict", []any{"blade-1"}, []string{"nodes[0]", "must be a dict"}},
-		{"no name and no MAC", []any{func() map[string]any { n := without("name"); delete(n, "mac"); return n }()}, []string{"needs a name or at least one MAC"}},
+		{"no name, no MAC, no BMC", []any{map[string]any{"pm_type": "fake-hardware", "cpu": 2}}, []string{"needs a name, a MAC or a BMC address"}},
 		{"root_device not a dict", []any{with("root_device", "/dev/sda")}, []string{"root_device must be a dict of root device hints"}},
 		{"interface not a string", []any{with("boot_interface", []any{"pxe"})}, []string{"boot_interface must be a string"}},
 	}
@@ -271,6 +342,71 @@ func TestParseListsEveryProblemOfEveryNode(t *testing.T) {
 	assert.Equal(t, 2, invalid.Nodes[1].Index)
 	assert.Len(t, invalid.Nodes[1].Problems, 2, "%v", invalid.Nodes[1].Problems) // required fields, bogus
 	assert.True(t, strings.HasPrefix(err.Error(), "2 of 3 node definitions are invalid, nothing was changed:"))
+}
+
+// TestParseIgnoresUnderscoreKeys: tripleo-common's validate_nodes drops
+// "_comment"; every "_" key is a comment here, set nowhere.
+func TestParseNamelessNodeFoundByBMC(t *testing.T) {
+	in, err := Parse([]any{map[string]any{"pm_type": "ipmi", "pm_addr": "127.0.0.1", "pm_port": 6230}}, false)
+	require.NoError(t, err, "a BMC is enough to find the node again, as in tripleo-common")
+	assert.Equal(t, "127.0.0.1:6230", in.Nodes[0].BMC)
+}
+
+func TestParseIgnoresUnderscoreKeys(t *testing.T) {
+	node := fakeNode("n1", "52:54:00:00:00:01")
+	node["_comment"] = "rack 4, slot 2"
+	node["_owner"] = map[string]any{"team": "infra"}
+	in, err := Parse([]any{node}, false)
+	require.NoError(t, err)
+	n := in.Nodes[0]
+	assert.Empty(t, n.DriverInfo)
+	assert.Empty(t, n.Properties)
+	assert.Empty(t, n.Fields)
+	assert.Empty(t, in.Warnings)
+
+	delete(node, "_owner")
+	node["comment"] = "no underscore"
+	_, err = Parse([]any{node}, false)
+	assert.ErrorContains(t, err, "unknown field comment", "only a leading underscore makes a comment")
+}
+
+// TestBMCIdentity: the identity of an input node and of a node Ironic
+// reports, computed from driver_info alike (tripleo-common's
+// unique_id_from_fields / unique_id_from_node tests, on loopback).
+func TestBMCIdentity(t *testing.T) {
+	tests := []struct {
+		name   string
+		driver string
+		info   map[string]any
+		want   string
+	}{
+		{"redfish host", "redfish", map[string]any{"redfish_address": "localhost", "redfish_system_id": "/redfish/v1/Systems/1"}, "localhost/redfish/v1/Systems/1"},
+		{"redfish http URL", "redfish", map[string]any{"redfish_address": "http://localhost/", "redfish_system_id": "/redfish/v1/Systems/1"}, "localhost/redfish/v1/Systems/1"},
+		{"redfish https URL", "redfish", map[string]any{"redfish_address": "HTTPS://LocalHost/", "redfish_system_id": "/redfish/v1/Systems/1"}, "localhost/redfish/v1/Systems/1"},
+		{"redfish without system id", "redfish", map[string]any{"redfish_address": "localhost"}, ""},
+		{"ipmi default port", "ipmi", map[string]any{"ipmi_address": "127.0.0.1"}, "127.0.0.1:623"},
+		{"ipmi port as JSON reads it", "ipmi", map[string]any{"ipmi_address": "127.0.0.1", "ipmi_port": float64(6230)}, "127.0.0.1:6230"},
+		{"ipmi port as a string", "ipmi", map[string]any{"ipmi_address": "127.0.0.1", "ipmi_port": "6230"}, "127.0.0.1:6230"},
+		{"ipmi without address", "ipmi", map[string]any{"ipmi_port": 6230}, ""},
+		{"ilo without port", "ilo", map[string]any{"ilo_address": "127.0.0.3"}, "127.0.0.3"},
+		{"idrac drac keys", "idrac", map[string]any{"drac_address": "127.0.0.2", "drac_port": float64(6230)}, "127.0.0.2:6230"},
+		{"idrac default port", "idrac", map[string]any{"drac_address": "127.0.0.2"}, "127.0.0.2:443"},
+		{"idrac enrolled for Redfish only", "idrac", map[string]any{"redfish_address": "https://127.0.0.2:8443/redfish/v1"}, "127.0.0.2:443"},
+		{"fake-hardware", "fake-hardware", map[string]any{"ipmi_address": "127.0.0.1"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, drivers[tt.driver].Identity(tt.info))
+		})
+	}
+	var unknown *Driver
+	assert.Equal(t, "", unknown.Identity(map[string]any{"ipmi_address": "127.0.0.1"}), "a node of a driver we do not know has no identity")
+
+	// test_unique_id_from_fields_with_https: the URL's port is not the drac port.
+	n := parseOne(t, map[string]any{"name": "n1", "pm_type": "idrac", "pm_addr": "https://localhost:8080/", "pm_user": "u", "pm_password": "p", "pm_port": 6230})
+	assert.Equal(t, "localhost:6230", n.BMC)
+	// the same node as Ironic shows it once enrolled: the identity agrees
+	assert.Equal(t, n.BMC, drivers["idrac"].Identity(n.DriverInfo))
 }
 
 func TestParseForDeleteNeedsNoBMC(t *testing.T) {

@@ -4,20 +4,23 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/metalkit/baremetal/internal/safefile"
+	"github.com/metalkit/baremetal/internal/yamlload"
 )
+
+// maxNodesFile bounds nodes_file: 1000 nodes of instackenv are 0.5 MiB.
+const maxNodesFile = 64 << 20
 
 // LoadFile reads an instackenv file, JSON or YAML: a {"nodes": [...]}
 // document or a bare list of nodes. YAML scalars keep their text, so an
 // unquoted pm_password: yes or 0123 stays the string the operator wrote.
 func LoadFile(path string) ([]any, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read("nodes_file", path, maxNodesFile)
 	if err != nil {
-		return nil, fmt.Errorf("nodes_file: %w", err)
+		return nil, err
 	}
 	var doc any
 	ext := strings.ToLower(filepath.Ext(path))
@@ -29,12 +32,8 @@ func LoadFile(path string) ([]any, error) {
 			return nil, fmt.Errorf("nodes_file %s is not valid JSON: %v", path, err)
 		}
 	} else {
-		var root yaml.Node
-		if err := yaml.Unmarshal(data, &root); err != nil {
+		if doc, err = yamlload.Parse(data, yamlload.Typed); err != nil {
 			return nil, fmt.Errorf("nodes_file %s is not valid YAML: %v", path, err)
-		}
-		if doc, err = fromYAML(&root); err != nil {
-			return nil, fmt.Errorf("nodes_file %s: %v", path, err)
 		}
 	}
 	switch d := doc.(type) {
@@ -52,69 +51,4 @@ func LoadFile(path string) ([]any, error) {
 		return d, nil
 	}
 	return nil, fmt.Errorf("nodes_file %s must hold {\"nodes\": [...]} or a list of nodes", path)
-}
-
-// fromYAML converts a YAML tree to JSON-like values. Numbers become
-// json.Number carrying the source text; strings stay strings.
-func fromYAML(n *yaml.Node) (any, error) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil, nil
-		}
-		return fromYAML(n.Content[0])
-	case yaml.AliasNode:
-		return fromYAML(n.Alias)
-	case yaml.MappingNode:
-		out := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-				merged, err := fromYAML(n.Content[i+1])
-				if err != nil {
-					return nil, err
-				}
-				if m, ok := merged.(map[string]any); ok {
-					for mk, mv := range m {
-						if _, set := out[mk]; !set {
-							out[mk] = mv
-						}
-					}
-				}
-				continue
-			}
-			v, err := fromYAML(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			out[k.Value] = v
-		}
-		return out, nil
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := fromYAML(c)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!null":
-			return nil, nil
-		case "!!bool":
-			var b bool
-			if err := n.Decode(&b); err != nil {
-				return nil, fmt.Errorf("line %d: %v", n.Line, err)
-			}
-			return b, nil
-		case "!!int", "!!float":
-			return json.Number(n.Value), nil
-		default:
-			return n.Value, nil
-		}
-	}
-	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 }

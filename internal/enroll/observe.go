@@ -48,6 +48,7 @@ type Observed struct {
 
 	byName      map[string]*IronicNode
 	byUUID      map[string]*IronicNode
+	byBMC       map[string][]*IronicNode
 	portByMAC   map[string]IronicPort
 	portsOfNode map[string][]IronicPort
 }
@@ -55,11 +56,16 @@ type Observed struct {
 // NewObserved indexes nodes and ports (also used by tests to build a state).
 func NewObserved(ns []*IronicNode, ps []IronicPort) *Observed {
 	o := &Observed{Nodes: ns, Ports: ps, byName: map[string]*IronicNode{}, byUUID: map[string]*IronicNode{},
-		portByMAC: map[string]IronicPort{}, portsOfNode: map[string][]IronicPort{}}
+		byBMC: map[string][]*IronicNode{}, portByMAC: map[string]IronicPort{}, portsOfNode: map[string][]IronicPort{}}
 	for _, n := range ns {
 		o.byUUID[n.UUID] = n
 		if n.Name != "" {
 			o.byName[n.Name] = n
+		}
+		// tripleo-common's _populate_node_mapping: each node's BMC identity
+		// as its driver computes it from driver_info.
+		if id := drivers[n.Driver].Identity(n.DriverInfo); id != "" {
+			o.byBMC[id] = append(o.byBMC[id], n)
 		}
 	}
 	for _, p := range ps {
@@ -71,7 +77,7 @@ func NewObserved(ns []*IronicNode, ps []IronicPort) *Observed {
 }
 
 // Observe reads every node and port in two paginated list calls, whatever
-// the number of nodes to enroll: matching by name or MAC is then local.
+// the number of nodes to enroll: matching by name, BMC or MAC is then local.
 func Observe(ctx context.Context, client *gophercloud.ServiceClient) (*Observed, error) {
 	var raw []map[string]any
 	err := nodes.ListDetail(client, nodes.ListOpts{}).EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {

@@ -103,7 +103,8 @@ type Plan struct {
 	Node          *Node
 	Existing      *IronicNode
 	ExistingPorts []IronicPort
-	// MatchedBy says how Existing was found: "name" or "mac".
+	// MatchedBy says how Existing was found: MatchedByName, MatchedByBMC,
+	// MatchedByMAC, or MatchedByNone when nothing matched.
 	MatchedBy string
 	Action    Action
 	// CreateBody is the POST /v1/nodes body (ActionCreate).
@@ -152,7 +153,8 @@ func PlanAll(in []*Node, obs *Observed, opts Options) []*Plan {
 	return plans
 }
 
-// PlanNode finds the node (by name, else by any of its MACs) and computes
+// PlanNode finds the node (by name, else by its BMC, else by any of its
+// MACs, all of which must agree) and computes
 // the smallest change that makes Ironic match the input.
 func PlanNode(n *Node, obs *Observed, opts Options) *Plan {
 	p := &Plan{Node: n}
@@ -192,13 +194,59 @@ func PlanNode(n *Node, obs *Observed, opts Options) *Plan {
 	return p
 }
 
+// How a plan found its Ironic node (Plan.MatchedBy, the result's matched_by).
+const (
+	MatchedByName = "name"
+	MatchedByBMC  = "bmc"
+	MatchedByMAC  = "mac"
+	MatchedByNone = "none"
+)
+
+// matchHit is one way the input node found an Ironic node.
+type matchHit struct {
+	by   string // MatchedBy*
+	what string // "name \"x\"", "BMC h:623", "MAC m", for messages
+	node *IronicNode
+}
+
+// match finds the Ironic node an input node stands for: by name, else by
+// BMC identity, else by a port's MAC. As in tripleo-common's _get_node_id
+// (which looks at the BMC identity, the MACs and the uuid) every way that
+// finds a node must find the same one, else it fails naming each ("Several
+// candidates found for the same node data"): a re-import whose names or
+// MACs changed finds the same nodes through their BMCs, and a name that
+// is node A's while the BMC is node B's is an error, not a second node.
+// With absent, a named node is found by name only (a BMC or MAC must not
+// pick another node for deletion).
 func match(n *Node, obs *Observed, absent bool) (*IronicNode, string, error) {
+	var hits []matchHit
 	if n.Name != "" {
-		if found := obs.byName[n.Name]; found != nil {
-			return found, "name", nil
-		}
+		found := obs.byName[n.Name]
 		if absent {
-			return nil, "", nil // deleting by name only: a MAC alone must not pick another node
+			if found != nil {
+				return found, MatchedByName, nil
+			}
+			return nil, MatchedByNone, nil
+		}
+		if found != nil {
+			hits = append(hits, matchHit{MatchedByName, fmt.Sprintf("name %q", n.Name), found})
+		}
+	}
+	if n.BMC != "" {
+		owners := obs.byBMC[n.BMC]
+		switch {
+		case len(owners) == 1:
+			hits = append(hits, matchHit{MatchedByBMC, "BMC " + n.BMC, owners[0]})
+		case len(owners) > 1:
+			// Several Ironic nodes on one BMC: only the name can tell which.
+			if len(hits) == 0 || !slices.Contains(owners, hits[0].node) {
+				var refs []string
+				for _, o := range owners {
+					refs = append(refs, nodeRef(o))
+				}
+				return nil, MatchedByNone, fmt.Errorf("its BMC %s is the BMC of several Ironic nodes (%s): name the node as one of them, or delete the stale nodes",
+					n.BMC, strings.Join(refs, ", "))
+			}
 		}
 	}
 	owners := map[string]*IronicNode{}
@@ -214,20 +262,28 @@ func match(n *Node, obs *Observed, absent bool) (*IronicNode, string, error) {
 		}
 		if _, seen := owners[owner.UUID]; !seen {
 			order = append(order, owner.UUID)
+			owners[owner.UUID] = owner
+			hits = append(hits, matchHit{MatchedByMAC, "MAC " + mac, owner})
 		}
-		owners[owner.UUID] = owner
 	}
-	switch len(owners) {
-	case 0:
-		return nil, "", nil
-	case 1:
-		return owners[order[0]], "mac", nil
+	if len(owners) > 1 {
+		var refs []string
+		for _, id := range order {
+			refs = append(refs, nodeRef(owners[id]))
+		}
+		return nil, MatchedByNone, fmt.Errorf("its MACs are ports of different Ironic nodes (%s): fix the MACs or delete the stale nodes", strings.Join(refs, ", "))
 	}
-	var refs []string
-	for _, id := range order {
-		refs = append(refs, nodeRef(owners[id]))
+	if len(hits) == 0 {
+		return nil, MatchedByNone, nil
 	}
-	return nil, "", fmt.Errorf("its MACs are ports of different Ironic nodes (%s): fix the MACs or delete the stale nodes", strings.Join(refs, ", "))
+	first := hits[0]
+	for _, h := range hits[1:] {
+		if h.node.UUID != first.node.UUID {
+			return nil, MatchedByNone, fmt.Errorf("its %s matches Ironic node %s but its %s matches Ironic node %s: one definition cannot be two nodes; fix the definition or delete the stale node",
+				first.what, nodeRef(first.node), h.what, nodeRef(h.node))
+		}
+	}
+	return first.node, first.by, nil
 }
 
 func nodeRef(n *IronicNode) string {

@@ -241,8 +241,9 @@ func TestPlanMatching(t *testing.T) {
 	t.Run("MAC on another node than the named one", func(t *testing.T) {
 		p := PlanNode(parseOne(t, fakeNode("node-a", "52:54:00:00:00:0b")), obs, defaults)
 		require.Error(t, p.Err)
-		assert.Contains(t, p.Err.Error(), "MAC 52:54:00:00:00:0b is already a port of another Ironic node, node-b (bbbb)")
+		assert.Contains(t, p.Err.Error(), `its name "node-a" matches Ironic node node-a (aaaa) but its MAC 52:54:00:00:00:0b matches Ironic node node-b (bbbb)`)
 		assert.False(t, p.Changed(), "a node with a conflict is not touched at all")
+		assert.Equal(t, MatchedByNone, p.MatchedBy)
 	})
 	t.Run("MACs on two different nodes", func(t *testing.T) {
 		node := fakeNode("node-x", "52:54:00:00:00:0a")
@@ -273,6 +274,121 @@ func TestPlanMatching(t *testing.T) {
 		plans = PlanAll(in.Nodes, obs, Options{Absent: true})
 		assert.Equal(t, ActionDelete, plans[0].Action, "a node without name is found by MAC")
 		assert.Equal(t, a, plans[0].Existing)
+	})
+}
+
+// TestPlanMatchingByBMC: tripleo-common's _get_node_id finds a node by its
+// BMC identity, so a re-import whose names or MACs changed updates the
+// same node; sources that disagree fail naming both nodes.
+func TestPlanMatchingByBMC(t *testing.T) {
+	ipmiNode := func(uuid, name, port string) *IronicNode {
+		return &IronicNode{UUID: uuid, Name: name, Driver: "ipmi", ResourceClass: "baremetal", ProvisionState: "manageable",
+			DriverInfo: map[string]any{"ipmi_address": "127.0.0.1", "ipmi_port": port, "ipmi_username": "admin", "ipmi_password": "******"}}
+	}
+	a := &IronicNode{UUID: "aaaa", Name: "node-a", Driver: "fake-hardware", ResourceClass: "baremetal", ProvisionState: "manageable"}
+	c := ipmiNode("cccc", "node-c", "6230")
+	d, e := ipmiNode("dddd", "node-d", "6231"), ipmiNode("eeee", "node-e", "6231") // one BMC, two nodes (enrolled by hand)
+	rf := &IronicNode{UUID: "ffff", Name: "node-f", Driver: "redfish", ResourceClass: "baremetal", ProvisionState: "enroll",
+		DriverInfo: map[string]any{"redfish_address": "https://127.0.0.1:8000/", "redfish_system_id": "/redfish/v1/Systems/1"}}
+	ports := []IronicPort{{UUID: "pa", Address: "52:54:00:00:00:0a", NodeUUID: "aaaa"}, {UUID: "pc", Address: "52:54:00:00:00:0c", NodeUUID: "cccc"}}
+	obs := NewObserved([]*IronicNode{a, c, d, e, rf}, ports)
+	ipmi := func(name, port string, macs ...any) map[string]any {
+		n := map[string]any{"pm_type": "ipmi", "pm_addr": "127.0.0.1", "pm_port": port, "pm_user": "admin", "pm_password": sentinel}
+		if name != "" {
+			n["name"] = name
+		}
+		if len(macs) > 0 {
+			n["mac"] = macs
+		}
+		return n
+	}
+
+	t.Run("renamed, new MAC: found by BMC", func(t *testing.T) {
+		p := PlanNode(parseOne(t, ipmi("node-renamed", "6230", "52:54:00:00:00:0d")), obs, defaults)
+		require.NoError(t, p.Err)
+		assert.Equal(t, c, p.Existing)
+		assert.Equal(t, MatchedByBMC, p.MatchedBy)
+		assert.Equal(t, ActionUpdate, p.Action)
+		assert.Equal(t, []string{"replace /name=node-renamed"}, ops(p), "nothing else differs: no second node")
+		assert.Equal(t, []Port{{Address: "52:54:00:00:00:0d"}}, p.PortCreates)
+		require.Len(t, p.PortDeletes, 1)
+		assert.Equal(t, "52:54:00:00:00:0c", p.PortDeletes[0].Address)
+	})
+	t.Run("name of one node, BMC of another", func(t *testing.T) {
+		p := PlanNode(parseOne(t, ipmi("node-a", "6230")), obs, defaults)
+		require.Error(t, p.Err)
+		assert.Contains(t, p.Err.Error(), `its name "node-a" matches Ironic node node-a (aaaa) but its BMC 127.0.0.1:6230 matches Ironic node node-c (cccc)`)
+		assert.False(t, p.Changed())
+		assert.Equal(t, MatchedByNone, p.MatchedBy)
+	})
+	t.Run("BMC of one node, MAC of another", func(t *testing.T) { // test__get_node_id_conflict
+		p := PlanNode(parseOne(t, ipmi("node-new", "6230", "52:54:00:00:00:0a")), obs, defaults)
+		require.Error(t, p.Err)
+		assert.Contains(t, p.Err.Error(), `its BMC 127.0.0.1:6230 matches Ironic node node-c (cccc) but its MAC 52:54:00:00:00:0a matches Ironic node node-a (aaaa)`)
+	})
+	t.Run("BMC and MAC agree", func(t *testing.T) { // test_get_node_id_valid_duplicate
+		p := PlanNode(parseOne(t, ipmi("", "6230", "52:54:00:00:00:0c")), obs, defaults)
+		require.NoError(t, p.Err)
+		assert.Equal(t, c, p.Existing)
+		assert.Equal(t, MatchedByBMC, p.MatchedBy)
+		assert.False(t, p.Changed())
+	})
+	t.Run("name wins the label when all agree", func(t *testing.T) {
+		p := PlanNode(parseOne(t, ipmi("node-c", "6230", "52:54:00:00:00:0c")), obs, defaults)
+		require.NoError(t, p.Err)
+		assert.Equal(t, MatchedByName, p.MatchedBy)
+	})
+	t.Run("default port is the same BMC", func(t *testing.T) {
+		in := ipmi("node-x", "623")
+		delete(in, "pm_port")
+		got := ipmiNode("gggg", "node-g", "623")
+		p := PlanNode(parseOne(t, in), NewObserved([]*IronicNode{got}, nil), defaults)
+		require.NoError(t, p.Err)
+		assert.Equal(t, got, p.Existing)
+		assert.Equal(t, MatchedByBMC, p.MatchedBy)
+	})
+	t.Run("a BMC shared by two Ironic nodes needs the name", func(t *testing.T) {
+		p := PlanNode(parseOne(t, ipmi("node-new", "6231")), obs, defaults)
+		require.Error(t, p.Err)
+		assert.Contains(t, p.Err.Error(), "its BMC 127.0.0.1:6231 is the BMC of several Ironic nodes (node-d (dddd), node-e (eeee))")
+		p = PlanNode(parseOne(t, ipmi("node-e", "6231")), obs, defaults)
+		require.NoError(t, p.Err)
+		assert.Equal(t, e, p.Existing)
+		assert.Equal(t, MatchedByName, p.MatchedBy)
+	})
+	t.Run("redfish address written another way", func(t *testing.T) {
+		p := PlanNode(parseOne(t, map[string]any{"name": "node-f2", "pm_type": "redfish", "pm_addr": "127.0.0.1:8000", "pm_system_id": "redfish/v1/Systems/1"}), obs, defaults)
+		require.NoError(t, p.Err)
+		assert.Equal(t, rf, p.Existing)
+		assert.Equal(t, MatchedByBMC, p.MatchedBy)
+	})
+	t.Run("nothing matches", func(t *testing.T) {
+		p := PlanNode(parseOne(t, ipmi("node-z", "6299")), obs, defaults)
+		require.NoError(t, p.Err)
+		assert.Equal(t, ActionCreate, p.Action)
+		assert.Equal(t, MatchedByNone, p.MatchedBy)
+	})
+	t.Run("absent: a nameless node by BMC, a named one by name only", func(t *testing.T) {
+		for _, tt := range []struct {
+			node     map[string]any
+			action   Action
+			existing *IronicNode
+			by       string
+		}{
+			{ipmi("", "6230"), ActionDelete, c, MatchedByBMC},
+			{ipmi("node-gone", "6230"), ActionAbsent, nil, MatchedByNone}, // never deleted through another node's BMC
+		} {
+			in, err := Parse([]any{tt.node}, true)
+			require.NoError(t, err)
+			p := PlanAll(in.Nodes, obs, Options{Absent: true})[0]
+			assert.Equal(t, tt.action, p.Action)
+			assert.Equal(t, tt.existing, p.Existing)
+			assert.Equal(t, tt.by, p.MatchedBy)
+		}
+	})
+	t.Run("two renamed inputs on one BMC", func(t *testing.T) {
+		_, err := Parse([]any{ipmi("r1", "6230"), ipmi("r2", "6230")}, false)
+		assert.ErrorContains(t, err, "BMC 127.0.0.1:6230 is also the BMC of nodes[0] (r1)")
 	})
 }
 

@@ -86,6 +86,7 @@ func nodeResult(o *Outcome) any {
 		"provision_state": o.ProvisionState,
 		"changed":         o.Changed,
 		"action":          string(o.Action),
+		"matched_by":      o.Plan.MatchedBy,
 		"ports":           ports,
 	}
 	if changes := changesOf(o.Plan); len(changes) > 0 && (o.Changed || o.Plan.Changed()) {

@@ -54,11 +54,13 @@ func sendWrite[T any](ctx context.Context, write func() (*T, error), look func()
 func createNode(ctx context.Context, client *gophercloud.ServiceClient, body map[string]any) (*nodes.Node, error) {
 	write := func() (*nodes.Node, error) { return nodes.Create(ctx, client, createOpts(body)).Extract() }
 	name, _ := body["name"].(string)
-	if name == "" {
+	seg, err := openstack.PathSegment(name)
+	if err != nil {
+		// No name (or none usable in a URL): it cannot be looked up.
 		return write()
 	}
 	return sendWrite(ctx, write, func() (*nodes.Node, bool) {
-		found, err := nodes.Get(ctx, client, name).Extract()
+		found, err := nodes.Get(ctx, client, seg).Extract()
 		if err != nil {
 			return nil, !gophercloud.ResponseCodeIs(err, 404)
 		}

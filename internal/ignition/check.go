@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/coreos/ignition/v2/config/shared/parse"
 	"github.com/coreos/ignition/v2/config/shared/validations"
+	"github.com/metalkit/baremetal/internal/safefile"
 	"github.com/vincent-petithory/dataurl"
 	"golang.org/x/crypto/ssh"
 )
@@ -212,6 +212,9 @@ func (c *checker) sshKey(field, k string) (string, bool) {
 	return line, true
 }
 
+// maxPEMFile bounds a CA file: a bundle of every public CA is 200 KiB.
+const maxPEMFile = 4 << 20
+
 // cas reads and checks CA certificates: PEM text, or a path to a PEM file.
 func (c *checker) cas(in []string) [][]byte {
 	var out [][]byte
@@ -225,9 +228,9 @@ func (c *checker) cas(in []string) [][]byte {
 				c.fail(f, "empty: give PEM text or a path to a PEM file")
 				continue
 			}
-			b, err := os.ReadFile(p)
+			b, err := safefile.Read(f, p, maxPEMFile)
 			if err != nil {
-				c.fail(f, "reading CA file: %v", err)
+				c.fail(f, "reading CA file: %v", strings.TrimPrefix(err.Error(), f+": "))
 				continue
 			}
 			data, from = b, p+": "

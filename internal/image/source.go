@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/safefile"
 )
 
 // Meta is what a source tells about its bytes without sending them: the
@@ -56,9 +59,9 @@ func (f *FileSource) Open(ctx context.Context) (io.ReadCloser, Meta, error) {
 	if err != nil {
 		return nil, m, err
 	}
-	r, err := os.Open(f.Path)
+	r, _, err := safefile.Open("src", f.Path)
 	if err != nil {
-		return nil, m, fmt.Errorf("src: %w", err)
+		return nil, m, err
 	}
 	return r, m, nil
 }
@@ -96,9 +99,9 @@ func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !o.ValidateCerts} //nolint:gosec // the user's explicit choice
 	if o.CACert != "" {
-		pem, err := os.ReadFile(o.CACert)
+		pem, err := safefile.Read("url_ca_cert", o.CACert, 4<<20)
 		if err != nil {
-			return nil, fmt.Errorf("url_ca_cert: %w", err)
+			return nil, err
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
@@ -122,16 +125,30 @@ func NewHTTPSource(raw string, o HTTPOptions) (*HTTPSource, error) {
 		DisableCompression: true,
 		ReadBufferSize:     256 << 10,
 	}
-	client := &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+	client := &http.Client{Transport: tr, CheckRedirect: keepCredentialsHome}
+	return &HTTPSource{URL: u, Client: client, IdleTimeout: o.ConnectTimeout}, nil
+}
+
+// keepCredentialsHome is the download's redirect policy. Mirrors redirect
+// to other hosts (a CDN), so those redirects are followed, but nothing of
+// the URL's credentials goes along: net/http would send a Referer holding
+// the query string (a pre-signed token) and copy every header to another
+// port of the same host name. A step from https to http is refused.
+func keepCredentialsHome(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	for _, prev := range via {
+		if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
 			return fmt.Errorf("refusing to follow a redirect from https to %s", Redact(req.URL))
 		}
-		return nil
-	}}
-	return &HTTPSource{URL: u, Client: client, IdleTimeout: o.ConnectTimeout}, nil
+	}
+	req.Header.Del("Referer")
+	if !openstack.SameOrigin(via[0].URL, req.URL) {
+		req.Header = http.Header{"User-Agent": req.Header.Values("User-Agent")}
+		req.URL.User = nil
+	}
+	return nil
 }
 
 func (h *HTTPSource) String() string { return Redact(h.URL) }

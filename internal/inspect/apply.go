@@ -135,6 +135,12 @@ func (e *Engine) runNode(ctx context.Context, r *NodeResult, d Desired) {
 			}
 			return
 		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Interrupted (a signal): take back the inspection this run
+			// left waiting, so that no node stays in inspect wait.
+			e.fail(r, fmt.Errorf("%w; %s", err, e.withdraw(ctx, r)))
+			return
+		}
 		var se *StepError
 		retryable := ctx.Err() == nil && !(errors.As(err, &se) && se.Permanent)
 		var pe *PlanError
@@ -415,6 +421,30 @@ func (e *Engine) get(ctx context.Context, r *NodeResult) (Node, error) {
 	n := FromIronic(raw)
 	r.seen(e.now(), n)
 	return n, nil
+}
+
+// withdrawBudget bounds the clean-up after an interruption: Ansible (or
+// the operator) is waiting for the module to exit.
+const withdrawBudget = 30 * time.Second
+
+// withdraw aborts an inspection (or cleaning) waiting on the node, with a
+// context of its own (the task's is cancelled), and says what it did.
+func (e *Engine) withdraw(ctx context.Context, r *NodeResult) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawBudget)
+	defer cancel()
+	n, err := e.get(ctx, r)
+	if err != nil {
+		return fmt.Sprintf("the node could not be read to abort its inspection: %v", err)
+	}
+	if n.ProvisionState != StateInspectWait && n.ProvisionState != StateCleanWait {
+		return "node left in " + n.ProvisionState
+	}
+	err = nodes.ChangeProvisionState(ctx, e.Client, n.UUID, nodes.ProvisionStateOpts{Target: nodes.TargetAbort}).ExtractErr()
+	if err != nil {
+		return fmt.Sprintf("aborting its %s failed: %v", n.ProvisionState, openstack.Describe(err, "abort"))
+	}
+	r.event(e.now(), n.ProvisionState, "abort requested (interrupted)")
+	return "its " + n.ProvisionState + " was aborted"
 }
 
 // recover prepares a retry: an operation still waiting on the node (inspect

@@ -46,15 +46,23 @@ func Observe(ctx context.Context, client *gophercloud.ServiceClient, sel Selecti
 	}
 	found := make([]*nodes.Node, len(sel.Nodes))
 	errs := make([]error, len(sel.Nodes))
+	segments := make([]string, len(sel.Nodes))
+	for i, ident := range sel.Nodes {
+		seg, err := openstack.PathSegment(ident)
+		if err != nil {
+			return nil, fmt.Errorf("nodes[%d]: %w", i, err)
+		}
+		segments[i] = seg
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(concurrency, 1))
-	for i, ident := range sel.Nodes {
+	for i := range sel.Nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			found[i], errs[i] = nodes.Get(ctx, client, ident).Extract()
+			found[i], errs[i] = nodes.Get(ctx, client, segments[i]).Extract()
 		}()
 	}
 	wg.Wait()

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/decoded"
+	"github.com/metalkit/baremetal/internal/safefile"
 	"github.com/metalkit/baremetal/internal/secret"
+	"github.com/metalkit/baremetal/internal/yamlload"
 )
 
 // config is a cloud in clouds.yaml form after every layer is merged: scalar
@@ -442,10 +442,13 @@ func cloudsLocations(base string) []string {
 	return locs
 }
 
+// maxCloudsFile bounds clouds.yaml and secure.yaml.
+const maxCloudsFile = 4 << 20
+
 // loadClouds reads the first clouds.yaml found and lays the first
 // secure.yaml found over it, cloud by cloud. No file is not an error: path is then "".
 func loadClouds() (map[string]any, string, error) {
-	clouds, path, err := readFirst(cloudsLocations("clouds"))
+	clouds, path, err := readFirst("clouds.yaml", cloudsLocations("clouds"))
 	if err != nil || path == "" {
 		return nil, "", err
 	}
@@ -458,7 +461,7 @@ func loadClouds() (map[string]any, string, error) {
 	} else {
 		secureLocs = slices.Insert(secureLocs, 0, beside)
 	}
-	secure, spath, err := readFirst(secureLocs)
+	secure, spath, err := readFirst("secure.yaml", secureLocs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -475,20 +478,20 @@ func loadClouds() (map[string]any, string, error) {
 	return clouds, path, nil
 }
 
-func readFirst(paths []string) (map[string]any, string, error) {
+func readFirst(kind string, paths []string) (map[string]any, string, error) {
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := safefile.Read(kind, p, maxCloudsFile)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			continue
 		}
 		if err != nil {
 			return nil, "", err
 		}
-		var n yaml.Node
-		if err := yaml.Unmarshal(b, &n); err != nil {
+		v, err := yamlload.Parse(b, yamlload.Text)
+		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", p, err)
 		}
-		doc, _ := fromYAML(&n).(map[string]any)
+		doc, _ := v.(map[string]any)
 		clouds, _ := doc["clouds"].(map[string]any)
 		if clouds == nil {
 			clouds = map[string]any{}
@@ -496,49 +499,6 @@ func readFirst(paths []string) (map[string]any, string, error) {
 		return clouds, p, nil
 	}
 	return nil, "", nil
-}
-
-// fromYAML keeps every scalar as its source text, so a password such as
-// `yes` or `0123` reaches Keystone exactly as written.
-func fromYAML(n *yaml.Node) any {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil
-		}
-		return fromYAML(n.Content[0])
-	case yaml.AliasNode:
-		return fromYAML(n.Alias)
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" && k.Tag == "!!merge" {
-				if inherited, ok := fromYAML(v).(map[string]any); ok {
-					for ik, iv := range inherited {
-						if _, set := m[ik]; !set {
-							m[ik] = iv
-						}
-					}
-				}
-				continue
-			}
-			m[k.Value] = fromYAML(v)
-		}
-		return m
-	case yaml.SequenceNode:
-		l := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			l = append(l, fromYAML(c))
-		}
-		return l
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return nil
-		}
-		return n.Value
-	}
-	return nil
 }
 
 // configStrings turns an Ansible/JSON value into the config shape:
@@ -549,8 +509,8 @@ func configStrings(v any) any { return decoded.MapLeaves(v, configText) }
 // configText is configStrings' leaf: every scalar becomes its text (a bool
 // "true", a json.Number its literal, a float64 without exponent), nil stays
 // nil. It differs from internal/enroll's canonicalNumber on purpose: a
-// cloud dict must look like a cloud read from clouds.yaml (fromYAML gives
-// every scalar as text), because the merge and the readers (str,
+// cloud dict must look like a cloud read from clouds.yaml (yamlload.Text
+// gives every scalar as text), because the merge and the readers (str,
 // parseBool, the timeouts) take strings.
 func configText(v any) any {
 	switch v := v.(type) {

@@ -108,12 +108,14 @@ func Connect(ctx context.Context, opts Options) (*Cloud, error) {
 		return nil, Describe(err, fmt.Sprintf("authentication at %s (%s)", authURL, cfg.authType))
 	}
 	RegisterSecret(pc.Token())
+	allowCatalog(pc)
 	if reauth := pc.ReauthFunc; reauth != nil {
 		// Fresh tokens are secrets too.
 		pc.ReauthFunc = func(ctx context.Context) error {
 			err := reauth(ctx)
 			if err == nil {
 				RegisterSecret(pc.Token())
+				allowCatalog(pc)
 			}
 			return err
 		}

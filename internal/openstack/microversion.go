@@ -2,6 +2,7 @@ package openstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -48,6 +49,10 @@ func negotiate(ctx context.Context, sc *gophercloud.ServiceClient, major int, wa
 			break
 		}
 		docs, err := discover(ctx, sc, url)
+		var tooLarge *ResponseTooLargeError
+		if errors.As(err, &tooLarge) {
+			return "", fmt.Errorf("%s microversion discovery: %w", sc.Type, err)
+		}
 		if err != nil {
 			lastErr = err
 			continue
@@ -89,7 +94,8 @@ func discover(ctx context.Context, sc *gophercloud.ServiceClient, url string) ([
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	// The transport bounds the body (guard.go).
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package openstack
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/metalkit/baremetal/internal/safefile"
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // Transport timeouts: gophercloud sets none, and its first call (version
@@ -29,9 +33,9 @@ func newHTTPClient(r *resolved) (*http.Client, error) {
 	}
 	if r.cacert != "" {
 		path := expandHome(r.cacert)
-		pem, err := os.ReadFile(path)
+		pem, err := safefile.Read("ca_cert", path, 4<<20)
 		if err != nil {
-			return nil, fmt.Errorf("ca_cert: %w", err)
+			return nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -40,18 +44,11 @@ func newHTTPClient(r *resolved) (*http.Client, error) {
 		tlsConfig.RootCAs = pool
 	}
 	switch {
-	case r.cert != "" && r.key != "":
-		pair, err := tls.LoadX509KeyPair(expandHome(r.cert), expandHome(r.key))
-		if err != nil {
-			// The error names files, never their contents.
-			return nil, fmt.Errorf("client_cert/client_key: %w", err)
-		}
-		tlsConfig.Certificates = []tls.Certificate{pair}
 	case r.cert != "":
-		// requests accepts a PEM holding both certificate and key.
-		pair, err := tls.LoadX509KeyPair(expandHome(r.cert), expandHome(r.cert))
+		// Without client_key, the PEM holds both, as requests accepts it.
+		pair, err := clientPair(r.cert, cmp.Or(r.key, r.cert))
 		if err != nil {
-			return nil, fmt.Errorf("client_cert (no client_key given): %w", err)
+			return nil, err
 		}
 		tlsConfig.Certificates = []tls.Certificate{pair}
 	case r.key != "":
@@ -76,7 +73,14 @@ func newHTTPClient(r *resolved) (*http.Client, error) {
 		MaxIdleConnsPerHost: 16,
 		ForceAttemptHTTP2:   true,
 	}
-	return &http.Client{Transport: transport}, nil
+	// guard.go: the cloud's own endpoints only (Connect adds the catalog's),
+	// same-origin redirects only, safe paths, bounded response bodies.
+	origins := &endpointOrigins{}
+	origins.allow(r.auth["auth_url"], r.auth["endpoint"])
+	for _, o := range r.overrides {
+		origins.allow(o)
+	}
+	return &http.Client{Transport: guardedTransport{next: transport, origins: origins}, CheckRedirect: sameOriginRedirects}, nil
 }
 
 func expandHome(p string) string {
@@ -86,4 +90,23 @@ func expandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// clientPair reads the client certificate and key (regular files, bounded)
+// and pairs them; the error names the files, never their contents.
+func clientPair(certPath, keyPath string) (tls.Certificate, error) {
+	cert, err := safefile.Read("client_cert", expandHome(certPath), 4<<20)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := safefile.Read("client_key", expandHome(keyPath), 4<<20)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	secret.Add(string(key))
+	pair, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("client_cert/client_key: %s and %s: %v", certPath, keyPath, err)
+	}
+	return pair, nil
 }

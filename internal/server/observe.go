@@ -108,7 +108,9 @@ func Observe(ctx context.Context, c Clients, d Desired) (Observed, error) {
 	}
 	o.Networks = resolveNics(ctx, c, d.Nics, problem)
 	if d.KeyName != "" {
-		if _, err := keypairs.Get(ctx, c.Compute, d.KeyName, nil).Extract(); err != nil {
+		if seg, err := openstack.PathSegment(d.KeyName); err != nil {
+			problem("key_name: %v", err)
+		} else if _, err := keypairs.Get(ctx, c.Compute, seg, nil).Extract(); err != nil {
 			if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 				problem("key_name: Nova has no key pair %q", d.KeyName)
 			} else {
@@ -185,9 +187,14 @@ func ResolveImage(ctx context.Context, c Clients, ref string) (*Image, error) {
 
 // ResolveFlavor finds a flavor by ID or name, with its extra specs.
 func ResolveFlavor(ctx context.Context, compute *gophercloud.ServiceClient, ref string) (*diagnose.Flavor, error) {
-	f, err := flavors.Get(ctx, compute, ref).Extract()
-	if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-		return nil, openstack.Describe(err, "flavor "+ref)
+	var f *flavors.Flavor
+	// A ref that cannot be an ID in a URL path can still be a name.
+	seg, err := openstack.PathSegment(ref)
+	if err == nil {
+		f, err = flavors.Get(ctx, compute, seg).Extract()
+		if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+			return nil, openstack.Describe(err, "flavor "+ref)
+		}
 	}
 	if err != nil {
 		f = nil
@@ -266,7 +273,12 @@ func resolveNics(ctx context.Context, c Clients, nics Nics, problem func(string,
 				out = append(out, servers.Network{Port: found[0].ID})
 			}
 		case nic.PortID != "":
-			p, err := ports.Get(ctx, c.Network, nic.PortID).Extract()
+			seg, err := openstack.PathSegment(nic.PortID)
+			if err != nil {
+				problem("%s.port-id: %v", where, err)
+				continue
+			}
+			p, err := ports.Get(ctx, c.Network, seg).Extract()
 			switch {
 			case gophercloud.ResponseCodeIs(err, http.StatusNotFound):
 				problem("%s.port-id: Neutron has no port %q", where, nic.PortID)
@@ -299,7 +311,11 @@ func resolveNics(ctx context.Context, c Clients, nics Nics, problem func(string,
 
 func resolveNetwork(ctx context.Context, client *gophercloud.ServiceClient, ref string, byID bool) (string, error) {
 	if byID || uuidLike.MatchString(ref) {
-		n, err := networks.Get(ctx, client, ref).Extract()
+		seg, err := openstack.PathSegment(ref)
+		if err != nil {
+			return "", err
+		}
+		n, err := networks.Get(ctx, client, seg).Extract()
 		switch {
 		case err == nil:
 			return n.ID, nil
@@ -335,7 +351,11 @@ func resolveNode(ctx context.Context, c Clients, ref string) (string, error) {
 		}
 		return "", fmt.Errorf("pinning to node %q by name needs Ironic, which is not reachable (%v): give the node UUID", ref, c.BaremetalErr)
 	}
-	n, err := nodes.Get(ctx, c.Baremetal, ref).Extract()
+	seg, err := openstack.PathSegment(ref)
+	if err != nil {
+		return "", fmt.Errorf("node %w", err)
+	}
+	n, err := nodes.Get(ctx, c.Baremetal, seg).Extract()
 	if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		return "", fmt.Errorf("Ironic has no node %q", ref)
 	}
@@ -351,8 +371,8 @@ func NodeOf(ctx context.Context, c Clients, s *servers.Server) (*nodes.Node, err
 	if c.Baremetal == nil {
 		return nil, errors.New("Ironic is not reachable")
 	}
-	if s.HypervisorHostname != "" {
-		n, err := nodes.Get(ctx, c.Baremetal, s.HypervisorHostname).Extract()
+	if seg, err := openstack.PathSegment(s.HypervisorHostname); err == nil {
+		n, err := nodes.Get(ctx, c.Baremetal, seg).Extract()
 		if err == nil {
 			return n, nil
 		}

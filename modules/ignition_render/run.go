@@ -2,13 +2,16 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/ignition"
+	"github.com/metalkit/baremetal/internal/safefile"
 	"github.com/metalkit/baremetal/internal/task"
 )
+
+// maxDest bounds what is read of an existing dest (to compare it): an
+// Ignition config for Nova is at most 64 KiB.
+const maxDest = 16 << 20
 
 func run(t *task.Task) (*ansible.Result, error) {
 	m := t.Module
@@ -37,25 +40,30 @@ func run(t *task.Task) (*ansible.Result, error) {
 		return res, nil
 	}
 	dest := m.Str("dest")
-	mode, err := strconv.ParseUint(m.Str("mode"), 8, 32)
+	mode, err := safefile.ParseMode("mode", m.Params["mode"])
 	if err != nil {
-		return nil, fmt.Errorf("mode: %q is not an octal file mode such as 0600", m.Str("mode"))
+		return nil, err
+	}
+	if mode&0o077 != 0 && rendered.HoldsPasswordHash() {
+		t.Warn(fmt.Sprintf("mode: %04o lets other users read %s, which holds password hashes; 0600 keeps it private", mode, dest))
 	}
 	res.Values["dest"] = dest
-	before, _ := os.ReadFile(dest) // absent file: empty before
-	if m.CheckMode {
-		if res.Changed, err = ignition.NeedsWrite(dest, rendered.JSON, os.FileMode(mode)); err != nil {
-			return nil, fmt.Errorf("dest: %w", err)
-		}
-	} else {
-		res.Changed, err = ignition.WriteFileAtomic(dest, rendered.JSON, os.FileMode(mode))
-		if err != nil {
-			return nil, fmt.Errorf("dest: %w", err)
+	// Refused before anything is written: a link, a device, a FIFO at dest.
+	old, err := safefile.Current("dest", dest, maxDest)
+	if err != nil {
+		return nil, err
+	}
+	res.Changed = !old.Same(rendered.JSON, mode)
+	if res.Changed && !m.CheckMode {
+		if _, err = safefile.Write("dest", dest, rendered.JSON, mode, maxDest); err != nil {
+			return nil, err
 		}
 	}
 	if res.Changed && m.Diff {
+		// Never the secrets of either side: password hashes and file
+		// contents are shown as their size and digest.
 		res.Diff = map[string]any{
-			"before": string(before), "after": string(rendered.JSON),
+			"before": ignition.Redacted(old.Content), "after": ignition.Redacted(rendered.JSON),
 			"before_header": dest, "after_header": dest,
 		}
 	}

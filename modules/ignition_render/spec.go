@@ -1,6 +1,9 @@
 package main
 
-import "github.com/metalkit/baremetal/internal/ansible"
+import (
+	"github.com/metalkit/baremetal/internal/ansible"
+	"github.com/metalkit/baremetal/internal/secret"
+)
 
 var spec = &ansible.Spec{
 	Name:             "ignition_render",
@@ -78,17 +81,26 @@ var spec = &ansible.Spec{
 			Options:     configRefOptions(),
 		},
 		"base": {
-			Type:        ansible.TypeDict,
+			Type: ansible.TypeDict,
+			// A base config carries users' password hashes.
+			NoLogKey:    func(k string) bool { return k == "passwordHash" || secret.IsKey(k) },
 			Description: []string{"An Ignition config (as a dict) merged underneath: what this module renders wins where both set a value."},
 		},
 		"dest": {
-			Type:        ansible.TypePath,
-			Description: []string{"Write the rendered JSON here (atomically). The task reports changed only when the content or mode differs."},
+			Type: ansible.TypePath,
+			Description: []string{
+				"Write the rendered JSON here (atomically). The task reports changed only when the content or mode differs.",
+				"A symbolic link, a device, a FIFO or a directory at C(dest) is refused (nothing is written through a link, nothing but a regular file is replaced).",
+				"In diff mode, password hashes and file contents of both the old and the new config are shown as their size and sha256 only.",
+			},
 		},
 		"mode": {
-			Type:        ansible.TypeStr,
-			Default:     "0600",
-			Description: []string{"Octal mode of C(dest). The config may hold password hashes, so it is private by default."},
+			Type:    ansible.TypeRaw,
+			Default: "0600",
+			Description: []string{
+				"Mode of C(dest), read as Ansible's file modules read it: a quoted octal string (C(\"0640\")) or a symbolic one (C(u=rw,g=r)), or the number YAML makes of an unquoted C(0640) (416, which is 0640).",
+				"The config may hold password hashes, so it is private by default; a mode open to group or others warns when it does.",
+			},
 		},
 		"max_size": {
 			Type:        ansible.TypeInt,

@@ -171,3 +171,27 @@ func TestConcurrencyMustBePositive(t *testing.T) {
 	assert.Equal(t, "concurrency: expected 1 or more, got 0", res["msg"])
 	assert.Zero(t, len(fake.Requests))
 }
+
+// TestMatchedByAndRenamedReimport: a re-run whose names and MACs changed
+// finds the nodes by BMC (and the BMC-less one by MAC), says so in
+// matched_by, and creates nothing.
+func TestMatchedByAndRenamedReimport(t *testing.T) {
+	fake := ironicfake.New(t)
+	first := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": nodes()}), module)
+	for _, n := range first["nodes"].([]any) {
+		assert.Equal(t, "none", n.(map[string]any)["matched_by"], "created: nothing matched")
+	}
+	renamed := nodes()
+	renamed[0].(map[string]any)["name"] = "mod-1-renamed"
+	renamed[0].(map[string]any)["mac"] = []any{"52:54:00:a0:00:11"}
+	renamed[1].(map[string]any)["name"] = "mod-2-renamed"
+	second := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": renamed}), module)
+	list := second["nodes"].([]any)
+	assert.Equal(t, "bmc", list[0].(map[string]any)["matched_by"])
+	assert.Equal(t, "update", list[0].(map[string]any)["action"])
+	assert.Equal(t, "mac", list[1].(map[string]any)["matched_by"])
+	assert.Equal(t, 2, fake.Count(), "no node duplicated")
+	assert.NotNil(t, fake.Node("mod-1-renamed"))
+	assert.Equal(t, []string{"52:54:00:a0:00:11"}, fake.PortsOf("mod-1-renamed"))
+	assert.NotContains(t, text(second), sentinel)
+}

@@ -145,7 +145,7 @@ var nodeContains = map[string]*ansible.ReturnValue{
 }
 
 var returns = map[string]*ansible.ReturnValue{
-	"nodes": {Description: []string{"One entry per node, in the order asked (O(all_in_state): by name)."}, Type: "list", Elements: "dict", Returned: "after the nodes were read", Contains: nodeContains},
+	"nodes":        {Description: []string{"One entry per node, in the order asked (O(all_in_state): by name)."}, Type: "list", Elements: "dict", Returned: "after the nodes were read", Contains: nodeContains},
 	"failed_nodes": {Description: []string{"UUIDs of the nodes that failed or were not started, as tripleo-ansible returns them (C(failures) has the details)."}, Type: "list", Elements: "str", Returned: "after the nodes were read"},
 	"passed_nodes": {Description: []string{"UUIDs of the nodes that succeeded, as tripleo-ansible returns them."}, Type: "list", Elements: "str", Returned: "after the nodes were read"},
 	"failures": {Description: []string{"The nodes that failed, each with the step that failed and Ironic's C(last_error)."}, Type: "list", Elements: "dict", Returned: "after the nodes were read",

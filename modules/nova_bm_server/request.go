@@ -4,19 +4,64 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/safefile"
 	"github.com/metalkit/baremetal/internal/secret"
 	"github.com/metalkit/baremetal/internal/server"
 	"github.com/metalkit/baremetal/internal/task"
 )
 
-// desired maps and checks the options; nothing is contacted yet.
-func desired(t *task.Task) (server.Desired, error) {
-	m := t.Module
+// desireds are the servers the task asks for: each item of servers over
+// the task's options, or the task's one server. Nothing is contacted yet.
+func desireds(t *task.Task) ([]server.Desired, error) {
+	items := t.List("servers")
+	if items == nil {
+		d, err := desired(t, t.Module)
+		return []server.Desired{d}, err
+	}
+	if t.Str("state") == server.StateDiagnose {
+		return nil, errors.New("state: diagnose takes one server (name), not servers")
+	}
+	if len(items) == 0 {
+		return nil, errors.New("servers: the list is empty")
+	}
+	var out []server.Desired
+	names := map[string]int{}
+	for i, item := range items {
+		where := fmt.Sprintf("servers[%d]", i)
+		params := maps.Clone(t.Params)
+		own, _ := item.(map[string]any)
+		for _, pair := range [][]string{{"user_data", "user_data_file"}, {"nics", "network"}} {
+			if own[pair[0]] != nil || own[pair[1]] != nil {
+				params[pair[0]], params[pair[1]] = nil, nil // the item's replaces the task's
+			}
+		}
+		for k, v := range own {
+			if v != nil && slices.Contains(itemKeys, k) {
+				params[k] = v
+			}
+		}
+		d, err := desired(t, &ansible.Module{Name: t.Name, Params: params})
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", where, params["name"], err)
+		}
+		if j, dup := names[d.Name]; dup {
+			return nil, fmt.Errorf("%s: name %q is also servers[%d]'s: a name means one server", where, d.Name, j)
+		}
+		names[d.Name] = i
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// desired maps and checks one server's options: the task's, or an item of
+// servers over them.
+func desired(t *task.Task, m *ansible.Module) (server.Desired, error) {
 	d := server.Desired{
 		Name:             m.Str("name"),
 		State:            m.Str("state"),
@@ -32,6 +77,17 @@ func desired(t *task.Task) (server.Desired, error) {
 	}
 	if strings.TrimSpace(d.Name) == "" {
 		return d, errors.New("name: must not be empty")
+	}
+	if d.State == server.StatePresent {
+		var missing []string
+		for _, k := range []string{"image", "flavor"} {
+			if !m.IsSet(k) {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			return d, fmt.Errorf("state is present but all of the following are missing: %s", strings.Join(missing, ", "))
+		}
 	}
 	var err error
 	if d.Nics, err = server.ParseNics(m.Params["nics"], m.Str("network")); err != nil {
@@ -56,9 +112,10 @@ func desired(t *task.Task) (server.Desired, error) {
 		d.UserData = &server.UserData{Content: []byte(m.Str("user_data")), Source: "user_data"}
 	case m.IsSet("user_data_file"):
 		path := m.Str("user_data_file")
-		content, err := os.ReadFile(path)
+		// Above Nova's limit, so that CheckSize words a too large file.
+		content, err := safefile.Read("user_data_file", path, 1<<20)
 		if err != nil {
-			return d, fmt.Errorf("user_data_file: %w", err)
+			return d, err
 		}
 		secret.Add(string(content)) // user data holds password hashes and keys
 		d.UserData = &server.UserData{Content: content, Source: path}

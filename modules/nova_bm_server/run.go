@@ -1,18 +1,19 @@
 package main
 
 import (
-	"errors"
-
-	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"fmt"
+	"strings"
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/server"
 	"github.com/metalkit/baremetal/internal/task"
 )
 
+// run boots, keeps or deletes the servers: one (name) or a fleet (servers),
+// through the same steps: observe and plan all (the pre-flight), capacity,
+// apply Concurrency at a time.
 func run(t *task.Task) (*ansible.Result, error) {
-	m, ctx := t.Module, t.Ctx
-	d, err := desired(t)
+	ds, err := desireds(t)
 	if err != nil {
 		return nil, err
 	}
@@ -20,88 +21,45 @@ func run(t *task.Task) (*ansible.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := server.Connect(ctx, cloud, d.State)
+	c, err := server.Connect(t.Ctx, cloud, ds[0].State)
 	if err != nil {
 		return nil, err
 	}
-	if d.State == server.StateDiagnose {
+	if ds[0].State == server.StateDiagnose {
 		t.Deprecate("state=diagnose is deprecated: use metalkit.baremetal.nova_bm_server_info (same flavor, name and availability_zone, same diagnosis)", "2.0.0")
-		values, msg, err := server.DiagnoseOnly(ctx, c, d)
+		values, msg, err := server.DiagnoseOnly(t.Ctx, c, ds[0])
 		if err != nil {
 			return nil, err
 		}
 		return &ansible.Result{Msg: msg, Values: values}, nil
 	}
-
-	obs, err := server.Observe(ctx, c, d)
+	fleet := server.Fleet{Concurrency: t.Int("concurrency"), Failfast: t.Bool("failfast"),
+		WaitForCapacity: t.Bool("wait_for_capacity") && !t.CheckMode, CheckMode: t.CheckMode}
+	members, problems, err := fleet.Observe(t.Ctx, c, ds)
 	if err != nil {
 		return nil, err
 	}
-	plan := server.MakePlan(d, obs)
-	for _, w := range plan.Warnings {
-		m.Warn(w)
+	if len(problems) > 0 && t.IsSet("servers") {
+		// One pre-flight for the fleet: nothing is created while any is left.
+		// (One server's problems are its plan's failure, reported as ever.)
+		return nil, fmt.Errorf("pre-flight check failed, nothing was created: %s", strings.Join(problems, "; "))
 	}
-	values := map[string]any{
-		"actions":    server.ActionNames(plan.Actions),
-		"mismatches": server.OrEmpty(plan.Mismatches),
-		"deleted":    []string{},
-		"server":     nil,
-	}
-	if d.UserData != nil {
-		values["user_data"] = d.UserData.Report()
-	}
-	if len(plan.Existing) == 1 && (m.CheckMode || plan.Failure != "") {
-		// Where the server runs, for the results that return before Apply
-		// (check mode, a plan failure); Apply reports it otherwise, and
-		// reads the node itself.
-		var node *nodes.Node
-		if c.Baremetal != nil && plan.Existing[0].Status != "ERROR" {
-			node, _ = server.NodeOf(ctx, c, &plan.Existing[0])
+	for _, m := range members {
+		for _, w := range m.Plan.Warnings {
+			t.Warn(w)
 		}
-		values["server"] = server.View(&plan.Existing[0], node)
+		m.Settle(t.Ctx, c, t.CheckMode)
 	}
-	if plan.Failure != "" {
-		if len(plan.Existing) == 1 && plan.Existing[0].Status == "ERROR" {
-			// The homework for a server an earlier run left in ERROR.
-			diag := server.Diagnose(ctx, c, d, obs, &plan.Existing[0])
-			values["diagnosis"] = diag
-			return nil, ansible.Failf(values, "%s. %s", plan.Failure, diag.Summary)
+	var capacity []server.Capacity
+	if t.IsSet("servers") || t.Bool("wait_for_capacity") {
+		var warnings []string
+		capacity, warnings = fleet.CheckCapacity(t.Ctx, c, members)
+		for _, w := range warnings {
+			t.Warn(w)
 		}
-		return nil, ansible.Failf(values, "%s", plan.Failure)
 	}
-
-	res := &ansible.Result{Changed: plan.Changes(), Values: values}
-	if m.Diff && res.Changed {
-		before, after := server.DiffView(d, obs, plan)
-		res.Diff = map[string]any{"before": before, "after": after, "before_header": "server " + d.Name, "after_header": "server " + d.Name}
+	if !t.CheckMode {
+		fleet.Apply(t.Ctx, c, members)
 	}
-	if m.CheckMode {
-		res.Msg = t.Say("%s", server.CheckMessage(d, plan))
-		return res, nil
-	}
-
-	out, err := server.Apply(ctx, c, d, obs, plan)
-	values["server"] = server.View(out.Server, out.Node)
-	values["deleted"] = server.OrEmpty(out.Deleted)
-	if len(out.Timings) > 0 {
-		values["timings"] = out.Timings
-	}
-	if out.Diagnosis != nil {
-		values["diagnosis"] = out.Diagnosis
-	}
-	res.Changed = out.Changed
-	if err != nil {
-		values["changed"] = out.Changed
-		return nil, ansible.Failf(values, "%s", explain(err))
-	}
-	res.Msg = server.DoneMessage(d, plan, out)
-	return res, nil
-}
-
-func explain(err error) string {
-	var f *server.Failed
-	if errors.As(err, &f) {
-		return f.Msg
-	}
-	return err.Error()
+	return report(t, members, capacity)
 }

@@ -182,3 +182,82 @@ func TestUserdataAliasIsUserData(t *testing.T) {
 	assert.Contains(t, text(res["warnings"]), "Both option user_data and its alias userdata are set.", "both spellings at once: Ansible's warning")
 	assert.NotContains(t, text(res), "SENTINEL-alias-hash")
 }
+
+// A fleet: four servers in one task on a flavor Placement offers on three
+// nodes. Three are created, the fourth fails with its diagnosis and is
+// never sent to Nova; a second run leaves the three alone; absent for the
+// list deletes them.
+func TestFleetCreatesEachAndFailsWhatPlacementCannotHost(t *testing.T) {
+	c := fake(t)
+	c.Boot = func(s map[string]any) { c.Land(s, fakecloud.GoodNode) }
+	fleet := args(c, "name", nil, "concurrency", 2, "servers", []any{
+		map[string]any{"name": "ocp-cp-0", "user_data": `{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core","passwordHash":"SENTINEL-cp-hash"}]}}`},
+		map[string]any{"name": "ocp-cp-1", "metadata": map[string]any{"role": "master"}},
+		map[string]any{"name": "ocp-w-0"},
+		map[string]any{"name": "ocp-w-1"},
+	})
+
+	check := ansibletest.RunWithArgs(t, spec, with(fleet, "_ansible_check_mode", true), module)
+	assert.Empty(t, c.Writes, "check mode writes nothing")
+	assert.Equal(t, true, check["failed"], "check mode says the fourth would fail: %v", check["msg"])
+
+	res := ansibletest.RunWithArgs(t, spec, fleet, module)
+	require.Equal(t, true, res["failed"])
+	assert.Equal(t, true, res["changed"])
+	assert.Contains(t, res["msg"], "1 of 4 servers failed (every outcome is in servers): ocp-w-1: not created: Placement offers flavor insp-scale on 3 node(s) for 4 server(s)")
+	list := res["servers"].([]any)
+	require.Len(t, list, 4)
+	for i, name := range []string{"ocp-cp-0", "ocp-cp-1", "ocp-w-0"} {
+		s := list[i].(map[string]any)
+		assert.Equal(t, name, s["name"])
+		assert.Equal(t, false, s["failed"], "%s: %v", name, s["msg"])
+		assert.Equal(t, "ACTIVE", s["server"].(map[string]any)["status"], name)
+	}
+	last := list[3].(map[string]any)
+	assert.Equal(t, true, last["failed"])
+	assert.NotNil(t, last["diagnosis"])
+	assert.NotContains(t, text(res), "SENTINEL-cp-hash")
+	creates := 0
+	for _, w := range c.Writes {
+		if strings.HasPrefix(w, "POST ") && strings.HasSuffix(w, "/servers") {
+			creates++
+		}
+	}
+	assert.Equal(t, 3, creates, "the server Placement cannot host is never sent to Nova: %v", c.Writes)
+	capa := res["capacity"].([]any)[0].(map[string]any)
+	assert.Equal(t, "insp-scale", capa["flavor"])
+	assert.EqualValues(t, 4, capa["needed"])
+	assert.EqualValues(t, 3, capa["available"])
+
+	three := args(c, "name", nil, "servers", fleet["servers"].([]any)[:3])
+	again := ansibletest.RunWithArgs(t, spec, three, module)
+	require.Equal(t, false, again["failed"], again["msg"])
+	assert.Equal(t, false, again["changed"])
+	assert.Equal(t, "3 servers: 3 unchanged", again["msg"])
+
+	gone := ansibletest.RunWithArgs(t, spec, with(three, "state", "absent"), module)
+	require.Equal(t, false, gone["failed"], gone["msg"])
+	assert.Equal(t, true, gone["changed"])
+	assert.Equal(t, "3 servers: 3 deleted", gone["msg"])
+	for _, s := range c.Servers {
+		assert.Equal(t, "DELETED", s["status"])
+	}
+}
+
+// The fleet's pre-flight: one item naming an image Glance lacks fails the
+// whole task before any write, naming the item.
+func TestFleetPreflightCreatesNothing(t *testing.T) {
+	c := fake(t)
+	res := ansibletest.RunWithArgs(t, spec, args(c, "name", nil, "servers", []any{
+		map[string]any{"name": "ocp-cp-0"},
+		map[string]any{"name": "ocp-cp-1", "image": "no-such-image"},
+	}), module)
+	assert.Equal(t, true, res["failed"])
+	assert.Contains(t, res["msg"], "pre-flight check failed, nothing was created: servers[1] (ocp-cp-1): image:")
+	assert.Empty(t, c.Writes)
+
+	res = ansibletest.RunWithArgs(t, spec, args(c, "name", nil, "servers", []any{map[string]any{"name": "a"}, map[string]any{"name": "a"}}), module)
+	assert.Contains(t, res["msg"], `servers[1]: name "a" is also servers[0]'s`)
+	res = ansibletest.RunWithArgs(t, spec, args(c, "servers", []any{map[string]any{"name": "a"}}), module)
+	assert.Contains(t, res["msg"], "parameters are mutually exclusive: name|servers")
+}

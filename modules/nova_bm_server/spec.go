@@ -33,8 +33,14 @@ var spec = &ansible.Spec{
 		"Check mode resolves everything (the pre-flight runs) and writes nothing.",
 	},
 	Author: []string{"metalkit engineers (@metalkit)"},
-	Options: withConnection(map[string]*ansible.Option{
-		"name": {Type: ansible.TypeStr, Required: true, Description: []string{"Name of the server; it identifies the server between runs."}},
+	Options: withConnection(withServers(map[string]*ansible.Option{
+		"name":        {Type: ansible.TypeStr, Description: []string{"Name of the server; it identifies the server between runs. Required unless O(servers) is given."}},
+		"concurrency": {Type: ansible.TypeInt, Default: 10, Description: []string{"How many servers of O(servers) are created or deleted at once."}},
+		"failfast":    {Type: ansible.TypeBool, Default: false, Description: []string{"Start no new server of O(servers) once one has failed; those never started are reported as not started."}},
+		"wait_for_capacity": {Type: ansible.TypeBool, Default: false, Description: []string{
+			"Before creating, wait (within O(timeout)) until Placement offers each flavor on at least as many nodes as servers of it to create: nodes just made available by M(metalkit.baremetal.ironic_introspect) reach Nova only after its resource update (up to a minute), and booting before that fails with \"No valid host was found\".",
+			"With O(servers), or with this option, the servers Placement has no node for are not created: they fail with RV(diagnosis), the others go on. RV(capacity) reports what was waited for.",
+		}},
 		"state": {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "absent", "diagnose"},
 			Description: []string{
 				"C(present) boots the server unless it exists; C(absent) deletes every server of the name.",
@@ -64,14 +70,45 @@ var spec = &ansible.Spec{
 		"recreate_on_error": {Type: ansible.TypeBool, Default: false, Description: []string{
 			"When a server of the name is in ERROR (left by an earlier run), delete it and boot it again instead of failing.",
 		}},
-	}),
-	MutuallyExclusive: [][]string{{"user_data", "user_data_file"}, {"nics", "network"}},
+	})),
+	MutuallyExclusive: [][]string{{"user_data", "user_data_file"}, {"nics", "network"}, {"name", "servers"}},
+	RequiredOneOf:     [][]string{{"name", "servers"}},
 	RequiredIf: []ansible.RequiredIf{
-		{Key: "state", Value: "present", Requirements: []string{"image", "flavor"}},
-		{Key: "state", Value: "diagnose", Requirements: []string{"flavor"}},
+		{Key: "state", Value: "diagnose", Requirements: []string{"flavor", "name"}, AnyOf: false},
 	},
 	Examples: examples,
 	Return:   returns,
+}
+
+// withServers adds the servers option, whose items take the per-server options.
+func withServers(own map[string]*ansible.Option) map[string]*ansible.Option {
+	own["servers"] = &ansible.Option{Type: ansible.TypeList, Elements: ansible.TypeDict, Options: itemOptions(own),
+		Description: []string{
+			"Several servers in one task (a cluster's control plane and workers): each item takes the options of one server, and the task's own options are the defaults of every item (an item's user data, either key, replaces the task's; so do its O(nics) or O(network)).",
+			"One pre-flight covers the whole list before anything is written: every image, flavor, network, port, key pair and user data size, and enough nodes in Placement for the servers to create (see O(wait_for_capacity)).",
+			"The servers are created O(concurrency) at a time; one failing never stops the others (unless O(failfast)), and RV(servers) reports each. O(state=absent) deletes every server of the list.",
+		}}
+	return own
+}
+
+// itemKeys are the options one item of servers takes.
+var itemKeys = []string{"name", "image", "flavor", "nics", "network", "config_drive", "user_data", "user_data_file",
+	"key_name", "availability_zone", "metadata", "scheduler_hints", "recreate_on_error"}
+
+// itemOptions are the per-server options without defaults: an unset one
+// takes the task's value.
+func itemOptions(own map[string]*ansible.Option) map[string]*ansible.Option {
+	out := map[string]*ansible.Option{}
+	for _, k := range itemKeys {
+		o := *own[k]
+		o.Default = nil
+		o.Required = k == "name"
+		if k == "name" {
+			o.Description = []string{"Name of the server."}
+		}
+		out[k] = &o
+	}
+	return out
 }
 
 // withConnection adds the shared OpenStack connection options (wait and

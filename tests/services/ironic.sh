@@ -1,6 +1,6 @@
 #!/bin/bash
 # Ironic Zed (Debian 12 python3-ironic 21.4) as ONE process (`ironic` single-process command: API + conductor,
-# rpc_transport=none, sqlite), hardware types fake-hardware and ipmi.
+# rpc_transport=none, sqlite), hardware types fake-hardware, ipmi, redfish and idrac.
 # Usage: ironic.sh main        keystone auth, 127.0.0.1:6385, state in $SERVICES_DIR/ironic
 #        ironic.sh standalone  noauth (bifrost style), 127.0.0.1:$STANDALONE_IRONIC_PORT (6388),
 #                              state in $SERVICES_DIR/standalone-ironic
@@ -35,18 +35,20 @@ host = $HOST
 debug = ${SERVICES_DEBUG:-false}
 log_dir = $D
 log_file = ironic.log
-# redfish is enabled so redfish nodes can be enrolled (they stay in enroll here: there is no
-# Redfish BMC emulator in Debian, and nothing may contact an address outside 127.0.0.1).
-enabled_hardware_types = fake-hardware,ipmi,redfish
+# redfish and idrac are enabled so such nodes can be enrolled and pass `validate` for power (they stay in
+# enroll here: there is no Redfish BMC emulator in Debian (no sushy-tools), and nothing may contact an address
+# outside 127.0.0.1). idrac: idrac-wsman is Zed's default (listed first by the type; reads drac_*), idrac-redfish
+# what current Ironic's Redfish-only idrac type uses (reads redfish_*); a node picks one with power_interface.
+enabled_hardware_types = fake-hardware,ipmi,redfish,idrac
 enabled_bios_interfaces = fake,no-bios
 enabled_boot_interfaces = fake,pxe
 enabled_console_interfaces = fake,no-console
 enabled_deploy_interfaces = fake,direct
 enabled_inspect_interfaces = $INSPECT_IFACES
-enabled_management_interfaces = fake,ipmitool,redfish
+enabled_management_interfaces = fake,ipmitool,redfish,idrac-wsman,idrac-redfish
 enabled_network_interfaces = noop
 default_network_interface = noop
-enabled_power_interfaces = fake,ipmitool,redfish
+enabled_power_interfaces = fake,ipmitool,redfish,idrac-wsman,idrac-redfish
 enabled_raid_interfaces = fake,no-raid
 enabled_rescue_interfaces = fake,no-rescue
 enabled_storage_interfaces = fake,noop
