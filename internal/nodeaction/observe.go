@@ -13,7 +13,11 @@ import (
 
 // Observe reads the node by name or UUID.
 func Observe(ctx context.Context, client *gophercloud.ServiceClient, ident string) (*nodes.Node, error) {
-	n, err := nodes.Get(ctx, client, ident).Extract()
+	seg, err := openstack.PathSegment(ident)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	n, err := nodes.Get(ctx, client, seg).Extract()
 	if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		return nil, fmt.Errorf("node: Ironic has no node named %s or with that UUID", ident)
 	}
