@@ -18,6 +18,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/placement/v1/resourceproviders"
 
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/pool"
 )
 
 // PlacementMicroversion is what Observe asks of Placement: 1.22 has
@@ -245,35 +246,28 @@ func readPlacement(ctx context.Context, client *gophercloud.ServiceClient, ironi
 	var (
 		mu       sync.Mutex
 		firstErr error
-		wg       sync.WaitGroup
-		slots    = make(chan struct{}, concurrency)
 	)
-	for _, rp := range todo {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			view := ResourceProvider{UUID: rp.UUID, Name: rp.Name, Inventories: map[string]Inventory{}, Usages: map[string]int{}}
-			inv, err := resourceproviders.GetInventories(ctx, client, rp.UUID).Extract()
-			if err == nil {
-				for rc, i := range inv.Inventories {
-					view.Inventories[rc] = Inventory{Total: i.Total, Reserved: i.Reserved, MinUnit: i.MinUnit, MaxUnit: i.MaxUnit, StepSize: i.StepSize, AllocationRatio: float64(i.AllocationRatio)}
-				}
-				var use *resourceproviders.ResourceProviderUsage
-				use, err = resourceproviders.GetUsages(ctx, client, rp.UUID).Extract()
-				if err == nil && use.Usages != nil {
-					view.Usages = use.Usages
-				}
+	pool.Each(len(todo), concurrency, func(i int) {
+		rp := todo[i]
+		view := ResourceProvider{UUID: rp.UUID, Name: rp.Name, Inventories: map[string]Inventory{}, Usages: map[string]int{}}
+		inv, err := resourceproviders.GetInventories(ctx, client, rp.UUID).Extract()
+		if err == nil {
+			for rc, i := range inv.Inventories {
+				view.Inventories[rc] = Inventory{Total: i.Total, Reserved: i.Reserved, MinUnit: i.MinUnit, MaxUnit: i.MaxUnit, StepSize: i.StepSize, AllocationRatio: float64(i.AllocationRatio)}
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-				firstErr = err
+			var use *resourceproviders.ResourceProviderUsage
+			use, err = resourceproviders.GetUsages(ctx, client, rp.UUID).Extract()
+			if err == nil && use.Usages != nil {
+				view.Usages = use.Usages
 			}
-			p.Providers[rp.UUID] = view
-		}()
-	}
-	wg.Wait()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil && !gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+			firstErr = err
+		}
+		p.Providers[rp.UUID] = view
+	})
 	if firstErr != nil {
 		return nil, firstErr
 	}

@@ -182,6 +182,37 @@ func splitBMCAddress(addr string) (host, port string) {
 	return strings.ToLower(u.Hostname()), u.Port()
 }
 
+// urlSecrets is the secret part of an address written as a URL with
+// credentials: the password of https://user:password@host (the user name is
+// no secret, as pm_user is not), or the whole user info when it has no ":"
+// (a token). They are registered as secrets: the address is no credential field.
+func urlSecrets(addr string) []string {
+	i := strings.Index(addr, "://")
+	if i < 0 {
+		return nil
+	}
+	rest := addr[i+3:]
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		rest = rest[:j]
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return nil
+	}
+	info := rest[:at]
+	if c := strings.Index(info, ":"); c >= 0 {
+		info = info[c+1:]
+	}
+	if info == "" {
+		return []string{rest[:at+1]} // "user:@" or "@": nothing secret, but still refused
+	}
+	out := []string{info}
+	if u, err := url.PathUnescape(info); err == nil && u != info {
+		out = append(out, u)
+	}
+	return out
+}
+
 // bmcURLProblem says what is wrong with a pm_addr given to a driver that
 // takes a URL ("" when it is a host, host:port or http(s)://host[:port][/path]).
 func bmcURLProblem(addr string) string {

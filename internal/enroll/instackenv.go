@@ -18,6 +18,9 @@ type Node struct {
 	// Index is the node's position in the input, for messages.
 	Index int
 	Name  string
+	// UUID is the node's uuid when the input sets one: created with it, and
+	// found by it (tripleo-common's register_ironic_node / _get_node_id).
+	UUID string
 	// PMType is the pm_type as written; Driver what it means today.
 	PMType  string
 	Driver  *Driver
@@ -52,8 +55,14 @@ func (n *Node) Label() string {
 	if n.Name != "" {
 		return fmt.Sprintf("nodes[%d] (%s)", n.Index, n.Name)
 	}
+	if n.UUID != "" {
+		return fmt.Sprintf("nodes[%d] (%s)", n.Index, n.UUID)
+	}
 	if len(n.Ports) > 0 {
 		return fmt.Sprintf("nodes[%d] (%s)", n.Index, n.Ports[0].Address)
+	}
+	if n.BMC != "" {
+		return fmt.Sprintf("nodes[%d] (BMC %s)", n.Index, n.BMC)
 	}
 	return fmt.Sprintf("nodes[%d]", n.Index)
 }
@@ -121,6 +130,7 @@ var hardwareFields = []struct{ field, property string }{
 var (
 	nameRE          = regexp.MustCompile(`^[A-Za-z0-9\-._~]+$`)
 	uuidRE          = regexp.MustCompile(`(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$`)
+	canonicalUUIDRE = regexp.MustCompile(`(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	resourceClassRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,80}$`)
 	conductorRE     = regexp.MustCompile(`^[A-Za-z0-9_.\-]{0,255}$`)
 )
@@ -241,6 +251,9 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.in.Secrets = append(p.in.Secrets, s)
 			}
 		}
+		if k == "pm_addr" || strings.HasSuffix(k, "_address") {
+			p.in.Secrets = append(p.in.Secrets, urlSecrets(str(v))...) // https://user:pw@host is refused below
+		}
 	}
 	seen := map[string]bool{}
 	take := func(k string) (any, bool) {
@@ -263,6 +276,16 @@ func (p *nodeParser) parse(index int, item any) *Node {
 				p.problem("name %q looks like a UUID; Ironic would read it as one", s)
 			default:
 				n.Name = s
+			}
+		}
+	}
+
+	if v, ok := take("uuid"); ok {
+		if s, ok := p.str("uuid", v); ok {
+			if canonicalUUIDRE.MatchString(s) {
+				n.UUID = strings.ToLower(s)
+			} else {
+				p.problem("uuid %q is not a UUID (expected the 8-4-4-4-12 hex form)", s)
 			}
 		}
 	}
@@ -331,6 +354,10 @@ func (p *nodeParser) parse(index int, item any) *Node {
 			}
 			if ok && f == "pm_addr" && !n.Driver.TakesURL && strings.Contains(s, "://") {
 				p.problem("pm_addr %q must be a host name or IP address for pm_type %s (no URL scheme)", s, n.PMType)
+				ok = false
+			}
+			if ok && f == "pm_addr" && len(urlSecrets(s)) > 0 {
+				p.problem("pm_addr: a URL carrying credentials (user:password@) is refused: give them as pm_user and pm_password")
 				ok = false
 			}
 			if ok && f == "pm_addr" && n.Driver.TakesURL {
@@ -535,8 +562,8 @@ func (p *nodeParser) parse(index int, item any) *Node {
 	// tripleo-common identifies a node by BMC and MACs alone; a node with
 	// none of name, MAC and BMC (fake-hardware) would be a new node on every
 	// run, so it is refused.
-	if n.Name == "" && len(n.Ports) == 0 && n.BMC == "" && !hasProblem(p.problems, "name") {
-		p.problem("needs a name, a MAC or a BMC address (pm_addr): without one a re-run cannot find the node again")
+	if n.Name == "" && n.UUID == "" && len(n.Ports) == 0 && n.BMC == "" && !hasProblem(p.problems, "name") && !hasProblem(p.problems, "uuid") {
+		p.problem("needs a name, a uuid, a MAC or a BMC address (pm_addr): without one a re-run cannot find the node again")
 	}
 	return n
 }
@@ -685,8 +712,15 @@ func crossCheck(nodes []*Node, invalid []NodeProblems) []NodeProblems {
 		}
 		invalid[i].Problems = append(invalid[i].Problems, msg)
 	}
-	names, macs, bmcs := map[string]*Node{}, map[string]*Node{}, map[string]*Node{}
+	names, macs, bmcs, uuids := map[string]*Node{}, map[string]*Node{}, map[string]*Node{}, map[string]*Node{}
 	for _, n := range nodes {
+		if n.UUID != "" {
+			if first, dup := uuids[n.UUID]; dup {
+				add(n, fmt.Sprintf("uuid %s is also the uuid of %s", n.UUID, first.Label()))
+			} else {
+				uuids[n.UUID] = n
+			}
+		}
 		if n.Name != "" {
 			if first, dup := names[n.Name]; dup {
 				add(n, fmt.Sprintf("name %q is also the name of %s", n.Name, first.Label()))

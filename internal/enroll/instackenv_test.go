@@ -256,6 +256,11 @@ func TestParseBadInputs(t *testing.T) {
 			n["pm_type"], n["pm_system_id"], n["pm_addr"] = "redfish", "/redfish/v1/Systems/1", "ftp://127.0.0.1"
 			return n
 		}()}, []string{`pm_addr "ftp://127.0.0.1": the URL scheme must be http or https`}},
+		{"redfish URL with credentials", []any{func() map[string]any {
+			n := ok()
+			n["pm_type"], n["pm_system_id"], n["pm_addr"] = "redfish", "/redfish/v1/Systems/1", "https://admin:"+sentinel+"@127.0.0.1:8000/redfish/v1"
+			return n
+		}()}, []string{"pm_addr: a URL carrying credentials (user:password@) is refused"}},
 		{"idrac URL without a host", []any{func() map[string]any {
 			n := ok()
 			n["pm_type"], n["pm_addr"] = "idrac", "https:///redfish/v1"
@@ -306,7 +311,13 @@ func TestParseBadInputs(t *testing.T) {
 		{"port without address", []any{with("ports", []any{map[string]any{"physical_network": "ctlplane"}})}, []string{"ports[0].address is required"}},
 		{"port with unknown field", []any{with("ports", []any{map[string]any{"address": "52:54:00:00:00:bb", "vlan": 4}})}, []string{"ports[0]: unknown field vlan"}},
 		{"node not a dict", []any{"blade-1"}, []string{"nodes[0]", "must be a dict"}},
-		{"no name, no MAC, no BMC", []any{map[string]any{"pm_type": "fake-hardware", "cpu": 2}}, []string{"needs a name, a MAC or a BMC address"}},
+		{"no name, no MAC, no BMC", []any{map[string]any{"pm_type": "fake-hardware", "cpu": 2}}, []string{"needs a name, a uuid, a MAC or a BMC address"}},
+		{"uuid not a UUID", []any{with("uuid", "abcdef")}, []string{`uuid "abcdef" is not a UUID`}},
+		{"same uuid twice", []any{with("uuid", "8C1F8A3E-3B0C-4A8E-9A55-000000000001"), func() map[string]any {
+			n := ok()
+			n["name"], n["pm_addr"], n["mac"], n["uuid"] = "bad-2", "127.0.0.2", []any{"52:54:00:00:00:bb"}, "8c1f8a3e-3b0c-4a8e-9a55-000000000001"
+			return n
+		}()}, []string{"nodes[1] (bad-2)", "uuid 8c1f8a3e-3b0c-4a8e-9a55-000000000001 is also the uuid of nodes[0] (bad-1)"}},
 		{"root_device not a dict", []any{with("root_device", "/dev/sda")}, []string{"root_device must be a dict of root device hints"}},
 		{"interface not a string", []any{with("boot_interface", []any{"pxe"})}, []string{"boot_interface must be a string"}},
 	}
@@ -346,10 +357,22 @@ func TestParseListsEveryProblemOfEveryNode(t *testing.T) {
 
 // TestParseIgnoresUnderscoreKeys: tripleo-common's validate_nodes drops
 // "_comment"; every "_" key is a comment here, set nowhere.
+func TestParseURLCredentialsAreSecrets(t *testing.T) {
+	n := map[string]any{"name": "n1", "pm_type": "redfish", "pm_system_id": "/redfish/v1/Systems/1",
+		"pm_addr": "https://admin:p%40ss-" + sentinel + "@127.0.0.1:8000/redfish/v1"}
+	in, err := Parse([]any{n}, false)
+	require.Error(t, err)
+	assert.Contains(t, in.Secrets, "p%40ss-"+sentinel)
+	assert.Contains(t, in.Secrets, "p@ss-"+sentinel, "the unescaped form too")
+	assert.NotContains(t, in.Secrets, "admin", "a user name is no secret")
+	assert.NotContains(t, err.Error(), sentinel)
+}
+
 func TestParseNamelessNodeFoundByBMC(t *testing.T) {
 	in, err := Parse([]any{map[string]any{"pm_type": "ipmi", "pm_addr": "127.0.0.1", "pm_port": 6230}}, false)
 	require.NoError(t, err, "a BMC is enough to find the node again, as in tripleo-common")
 	assert.Equal(t, "127.0.0.1:6230", in.Nodes[0].BMC)
+	assert.Equal(t, "nodes[0] (BMC 127.0.0.1:6230)", in.Nodes[0].Label())
 }
 
 func TestParseIgnoresUnderscoreKeys(t *testing.T) {

@@ -103,7 +103,7 @@ type Plan struct {
 	Node          *Node
 	Existing      *IronicNode
 	ExistingPorts []IronicPort
-	// MatchedBy says how Existing was found: MatchedByName, MatchedByBMC,
+	// MatchedBy says how Existing was found: MatchedByUUID, MatchedByName, MatchedByBMC,
 	// MatchedByMAC, or MatchedByNone when nothing matched.
 	MatchedBy string
 	Action    Action
@@ -196,6 +196,7 @@ func PlanNode(n *Node, obs *Observed, opts Options) *Plan {
 
 // How a plan found its Ironic node (Plan.MatchedBy, the result's matched_by).
 const (
+	MatchedByUUID = "uuid"
 	MatchedByName = "name"
 	MatchedByBMC  = "bmc"
 	MatchedByMAC  = "mac"
@@ -209,28 +210,25 @@ type matchHit struct {
 	node *IronicNode
 }
 
-// match finds the Ironic node an input node stands for: by name, else by
-// BMC identity, else by a port's MAC. As in tripleo-common's _get_node_id
+// match finds the Ironic node an input node stands for: by uuid when the
+// input gives one, by name, else by BMC identity, else by a port's MAC. As in tripleo-common's _get_node_id
 // (which looks at the BMC identity, the MACs and the uuid) every way that
 // finds a node must find the same one, else it fails naming each ("Several
 // candidates found for the same node data"): a re-import whose names or
 // MACs changed finds the same nodes through their BMCs, and a name that
 // is node A's while the BMC is node B's is an error, not a second node.
-// With absent, a named node is found by name only (a BMC or MAC must not
-// pick another node for deletion).
+// With absent, a node with a uuid or name is found by that only (a BMC or
+// MAC must not pick another node for deletion).
 func match(n *Node, obs *Observed, absent bool) (*IronicNode, string, error) {
 	var hits []matchHit
-	if n.Name != "" {
-		found := obs.byName[n.Name]
-		if absent {
-			if found != nil {
-				return found, MatchedByName, nil
-			}
-			return nil, MatchedByNone, nil
-		}
-		if found != nil {
-			hits = append(hits, matchHit{MatchedByName, fmt.Sprintf("name %q", n.Name), found})
-		}
+	if found := obs.byUUID[n.UUID]; n.UUID != "" && found != nil {
+		hits = append(hits, matchHit{MatchedByUUID, "uuid " + n.UUID, found})
+	}
+	if found := obs.byName[n.Name]; n.Name != "" && found != nil {
+		hits = append(hits, matchHit{MatchedByName, fmt.Sprintf("name %q", n.Name), found})
+	}
+	if absent && (n.UUID != "" || n.Name != "") {
+		return agree(hits)
 	}
 	if n.BMC != "" {
 		owners := obs.byBMC[n.BMC]
@@ -238,13 +236,13 @@ func match(n *Node, obs *Observed, absent bool) (*IronicNode, string, error) {
 		case len(owners) == 1:
 			hits = append(hits, matchHit{MatchedByBMC, "BMC " + n.BMC, owners[0]})
 		case len(owners) > 1:
-			// Several Ironic nodes on one BMC: only the name can tell which.
+			// Several Ironic nodes on one BMC: only the uuid or name can tell which.
 			if len(hits) == 0 || !slices.Contains(owners, hits[0].node) {
 				var refs []string
 				for _, o := range owners {
 					refs = append(refs, nodeRef(o))
 				}
-				return nil, MatchedByNone, fmt.Errorf("its BMC %s is the BMC of several Ironic nodes (%s): name the node as one of them, or delete the stale nodes",
+				return nil, MatchedByNone, fmt.Errorf("its BMC %s is the BMC of several Ironic nodes (%s): name the node as one of them (or give its uuid), or delete the stale nodes",
 					n.BMC, strings.Join(refs, ", "))
 			}
 		}
@@ -273,6 +271,11 @@ func match(n *Node, obs *Observed, absent bool) (*IronicNode, string, error) {
 		}
 		return nil, MatchedByNone, fmt.Errorf("its MACs are ports of different Ironic nodes (%s): fix the MACs or delete the stale nodes", strings.Join(refs, ", "))
 	}
+	return agree(hits)
+}
+
+// agree is the node every hit found, or an error naming two that differ.
+func agree(hits []matchHit) (*IronicNode, string, error) {
 	if len(hits) == 0 {
 		return nil, MatchedByNone, nil
 	}
@@ -299,6 +302,9 @@ func createBody(n *Node) map[string]any {
 	body := map[string]any{"driver": n.Driver.HardwareType}
 	if n.Name != "" {
 		body["name"] = n.Name
+	}
+	if n.UUID != "" {
+		body["uuid"] = n.UUID
 	}
 	if len(n.DriverInfo) > 0 {
 		body["driver_info"] = copyMap(n.DriverInfo)

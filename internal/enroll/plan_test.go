@@ -2,6 +2,7 @@ package enroll
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -390,6 +391,69 @@ func TestPlanMatchingByBMC(t *testing.T) {
 		_, err := Parse([]any{ipmi("r1", "6230"), ipmi("r2", "6230")}, false)
 		assert.ErrorContains(t, err, "BMC 127.0.0.1:6230 is also the BMC of nodes[0] (r1)")
 	})
+}
+
+// TestPlanUUID: tripleo-common creates a node with the uuid the input gives
+// (test_register_all_nodes_uuid) and finds it by that uuid
+// (test_register_node_update_with_uuid); it must agree with name, BMC, MAC.
+func TestPlanUUID(t *testing.T) {
+	const id = "8c1f8a3e-3b0c-4a8e-9a55-000000000001"
+	a := &IronicNode{UUID: id, Name: "node-a", Driver: "fake-hardware", ResourceClass: "baremetal", ProvisionState: "manageable"}
+	b := &IronicNode{UUID: "bbbb", Name: "node-b", Driver: "fake-hardware", ResourceClass: "baremetal", ProvisionState: "manageable"}
+	obs := NewObserved([]*IronicNode{a, b}, nil)
+	node := func(name string) map[string]any {
+		return map[string]any{"uuid": strings.ToUpper(id), "name": name, "pm_type": "fake-hardware"}
+	}
+
+	p := PlanNode(parseOne(t, node("node-renamed")), obs, defaults)
+	require.NoError(t, p.Err)
+	assert.Equal(t, a, p.Existing)
+	assert.Equal(t, MatchedByUUID, p.MatchedBy)
+	assert.Equal(t, []string{"replace /name=node-renamed"}, ops(p))
+
+	p = PlanNode(parseOne(t, node("node-b")), obs, defaults)
+	require.Error(t, p.Err)
+	assert.Contains(t, p.Err.Error(), "its uuid "+id+" matches Ironic node node-a ("+id+`) but its name "node-b" matches Ironic node node-b (bbbb)`)
+
+	p = PlanNode(parseOne(t, node("node-new")), NewObserved(nil, nil), defaults)
+	require.NoError(t, p.Err)
+	assert.Equal(t, id, p.CreateBody["uuid"], "created with the uuid, lower case as Ironic shows it")
+
+	absent := func(name string) *Plan {
+		in, err := Parse([]any{map[string]any{"uuid": id, "name": name}}, true)
+		require.NoError(t, err)
+		return PlanAll(in.Nodes, obs, Options{Absent: true})[0]
+	}
+	p = absent("node-gone")
+	assert.Equal(t, a, p.Existing, "absent: found by uuid")
+	assert.Equal(t, ActionDelete, p.Action)
+	assert.Equal(t, MatchedByUUID, p.MatchedBy)
+	p = absent("node-b")
+	require.Error(t, p.Err, "absent: uuid and name of two nodes delete neither")
+	assert.Nil(t, p.Existing)
+	assert.False(t, p.Changed())
+}
+
+// TestPlanIdracEnrolledWithDracOnly: an idrac node the module enrolled
+// before (drac_* only) is found by its BMC and gets the redfish_* keys
+// current Ironic needs; the password too, although update_password is
+// on_create, since the node lacks it.
+func TestPlanIdracEnrolledWithDracOnly(t *testing.T) {
+	old := &IronicNode{UUID: "dddd", Name: "idrac-old", Driver: "idrac", ResourceClass: "baremetal", ProvisionState: "manageable",
+		DriverInfo: map[string]any{"drac_address": "127.0.0.2", "drac_username": "root", "drac_password": "******"}}
+	p := PlanNode(parseOne(t, map[string]any{"name": "idrac-new", "pm_type": "idrac", "pm_addr": "127.0.0.2", "pm_user": "root",
+		"pm_password": sentinel, "pm_system_id": "/redfish/v1/Systems/System.Embedded.1"}), NewObserved([]*IronicNode{old}, nil), defaults)
+	require.NoError(t, p.Err)
+	assert.Equal(t, old, p.Existing)
+	assert.Equal(t, MatchedByBMC, p.MatchedBy)
+	assert.Equal(t, []string{
+		"replace /name=idrac-new",
+		"add /driver_info/redfish_address=127.0.0.2",
+		"add /driver_info/redfish_password=********",
+		"add /driver_info/redfish_system_id=/redfish/v1/Systems/System.Embedded.1",
+		"add /driver_info/redfish_username=root",
+	}, ops(p))
+	assert.NotContains(t, fmtAll(ops(p)), sentinel)
 }
 
 func TestDiffMasksSecretsAndShowsChanges(t *testing.T) {

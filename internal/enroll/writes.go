@@ -49,14 +49,17 @@ func sendWrite[T any](ctx context.Context, write func() (*T, error), look func()
 }
 
 // createNode POSTs the node; after a broken connection it looks the node up
-// by name and adopts it when the first POST did create it. A node without a
-// name cannot be looked up: it is sent once.
+// by name (or by the uuid the input gave) and adopts it when the first POST
+// did create it. A node with neither cannot be looked up: it is sent once.
 func createNode(ctx context.Context, client *gophercloud.ServiceClient, body map[string]any) (*nodes.Node, error) {
 	write := func() (*nodes.Node, error) { return nodes.Create(ctx, client, createOpts(body)).Extract() }
-	name, _ := body["name"].(string)
-	seg, err := openstack.PathSegment(name)
-	if err != nil {
-		// No name (or none usable in a URL): it cannot be looked up.
+	ident, _ := body["name"].(string)
+	if ident == "" {
+		ident, _ = body["uuid"].(string) // a nameless node is found again by the uuid it was given
+	}
+	seg, err := openstack.PathSegment(ident)
+	if ident == "" || err != nil {
+		// Neither (or none usable in a URL): it cannot be looked up.
 		return write()
 	}
 	return sendWrite(ctx, write, func() (*nodes.Node, bool) {

@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 	"github.com/metalkit/baremetal/internal/openstack"
+	"github.com/metalkit/baremetal/internal/pool"
 )
 
 // Selection says which nodes a task handles: named ones, or every node in a state.
@@ -54,18 +54,9 @@ func Observe(ctx context.Context, client *gophercloud.ServiceClient, sel Selecti
 		}
 		segments[i] = seg
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(concurrency, 1))
-	for i := range sel.Nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			found[i], errs[i] = nodes.Get(ctx, client, segments[i]).Extract()
-		}()
-	}
-	wg.Wait()
+	pool.Each(len(sel.Nodes), concurrency, func(i int) {
+		found[i], errs[i] = nodes.Get(ctx, client, segments[i]).Extract()
+	})
 
 	out := &Observed{}
 	var missing []string

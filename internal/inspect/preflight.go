@@ -1,5 +1,10 @@
 package inspect
 
+import (
+	"fmt"
+	"strings"
+)
+
 // PlanAll plans every node before anything is done, so that a node that
 // cannot be handled fails the task with nothing changed: refused holds
 // those nodes' results (empty when every node has a plan).
@@ -27,4 +32,13 @@ func Predict(observed []Node, plans []Plan) []*NodeResult {
 		results[i] = r
 	}
 	return results
+}
+
+// RefusedMsg words a pre-flight failure: the nodes that cannot be handled.
+func RefusedMsg(refused []*NodeResult, total int) string {
+	msgs := make([]string, len(refused))
+	for i, r := range refused {
+		msgs[i] = r.Err.Error()
+	}
+	return fmt.Sprintf("%d of %d node(s) cannot be handled, nothing was changed: %s", len(refused), total, strings.Join(msgs, "; "))
 }

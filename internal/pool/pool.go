@@ -42,6 +42,16 @@ func Run(items []int, workers int, failfast, failedBefore bool, do func(i int) (
 	wg.Wait()
 }
 
+// Each calls do(i) for i in 0..n-1, at most workers at a time: a batch of
+// reads, where a failure is the caller's to record.
+func Each(n, workers int, do func(i int)) {
+	items := make([]int, n)
+	for i := range items {
+		items[i] = i
+	}
+	Run(items, workers, false, false, func(i int) bool { do(i); return false }, func(int) {})
+}
+
 // FailedMsg is the one wording of a batch's failure: how many of how many
 // items failed, where every item's outcome is (the result key), and the
 // failures' lines (all of them, or the first few and "and N more").

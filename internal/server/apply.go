@@ -96,6 +96,9 @@ func mergeMetadata(have, set map[string]string) map[string]string {
 	return out
 }
 
+// maxDeleteResends bounds how often a delete Nova dropped is sent again.
+const maxDeleteResends = 3
+
 // deleteAll deletes the servers and, with wait, waits for each to be gone
 // and for its Ironic node to be cleaned back to available.
 func deleteAll(ctx context.Context, c Clients, d Desired, list []servers.Server, out *Outcome) error {
@@ -117,10 +120,20 @@ func deleteAll(ctx context.Context, c Clients, d Desired, list []servers.Server,
 		if !d.Wait {
 			continue
 		}
+		resent := 0
 		if err := waitUntil(ctx, func(ctx context.Context) (bool, error) {
-			_, err := servers.Get(ctx, c.Compute, s.ID).Extract()
+			got, err := servers.Get(ctx, c.Compute, s.ID).Extract()
 			if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 				return true, nil
+			}
+			if err == nil && got.TaskState == "" && got.Status != "DELETED" && resent < maxDeleteResends {
+				// Nova dropped the delete ("reverted task state from
+				// deleting on failure": a busy database): ask again.
+				resent++
+				err = servers.Delete(ctx, c.Compute, s.ID).ExtractErr()
+				if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+					return true, nil
+				}
 			}
 			return false, openstackErr(err, "server "+s.Name)
 		}); err != nil {

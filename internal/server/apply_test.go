@@ -155,6 +155,27 @@ func TestInterruptedDeployTakesItsServerBack(t *testing.T) {
 	}
 }
 
+// Nova on a busy database answers a DELETE 204, then reverts it: the wait
+// sees the server back with no task and asks again.
+func TestDeleteNovaDroppedIsSentAgain(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
+	_, _, _, err := run(t, c, want("insp-scale"))
+	require.NoError(t, err)
+	fc.DropDeletes = 2
+	d := Desired{Name: "ocp-1", State: StateAbsent, Wait: true, Timeout: time.Minute}
+	_, _, out, err := run(t, c, d)
+	require.NoError(t, err)
+	assert.Len(t, out.Deleted, 1)
+	deletes := 0
+	for _, w := range fc.Writes {
+		if strings.HasPrefix(w, "DELETE ") {
+			deletes++
+		}
+	}
+	assert.Equal(t, 3, deletes, "two dropped, the third done")
+}
+
 func TestSecondRunIsUnchanged(t *testing.T) {
 	fc, c := cloud(t)
 	fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }

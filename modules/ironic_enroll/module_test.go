@@ -195,3 +195,17 @@ func TestMatchedByAndRenamedReimport(t *testing.T) {
 	assert.Equal(t, []string{"52:54:00:a0:00:11"}, fake.PortsOf("mod-1-renamed"))
 	assert.NotContains(t, text(second), sentinel)
 }
+
+// TestURLCredentialsInPmAddrNeverShown: a password written into a Redfish
+// URL is refused and scrubbed from everything the module returns, the
+// invocation's module_args included.
+func TestURLCredentialsInPmAddrNeverShown(t *testing.T) {
+	fake := ironicfake.New(t)
+	node := map[string]any{"name": "mod-url", "pm_type": "redfish", "pm_system_id": "/redfish/v1/Systems/1",
+		"pm_addr": "https://admin:" + sentinel + "@127.0.0.1:8000/redfish/v1"}
+	res := ansibletest.RunWithArgs(t, spec, args(fake, map[string]any{"nodes": []any{node}}), module)
+	assert.Equal(t, true, res["failed"])
+	assert.Contains(t, res["msg"], "pm_addr: a URL carrying credentials (user:password@) is refused")
+	assert.Zero(t, len(fake.Requests))
+	assert.NotContains(t, text(res), sentinel)
+}

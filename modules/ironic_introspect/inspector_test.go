@@ -60,8 +60,8 @@ func TestInspectorClientVersionsTheCatalogEndpoint(t *testing.T) {
 				RegionName: "RegionOne",
 			})
 			require.NoError(t, err)
-			sc := inspectorClient(context.Background(), cloud)
-			require.NotNil(t, sc)
+			sc, err := cloud.Introspection(context.Background())
+			require.NoError(t, err)
 			assert.Equal(t, srv.URL+"/inspector/v1/introspection/u-1/data", sc.ServiceURL("introspection", "u-1", "data"))
 
 			var body map[string]any

@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/inspect"
-	"github.com/metalkit/baremetal/internal/openstack"
 	"github.com/metalkit/baremetal/internal/task"
 )
 
@@ -39,7 +36,9 @@ func run(t *task.Task) (*ansible.Result, error) {
 	}
 	req.engine.Client = client
 	if req.engine.IntrospectionData && !m.CheckMode {
-		req.engine.Inspector = inspectorClient(cctx, cloud)
+		// ironic-inspector where the cloud has one; without it the
+		// introspection data is simply not reported.
+		req.engine.Inspector, _ = cloud.Introspection(cctx)
 	}
 
 	observed, err := inspect.Observe(cctx, client, req.selection, req.engine.Concurrency)
@@ -53,12 +52,7 @@ func run(t *task.Task) (*ansible.Result, error) {
 	// Pre-flight: a node that cannot be handled fails the task, nothing changed.
 	plans, refused := inspect.PlanAll(observed.Nodes, req.desired)
 	if len(refused) > 0 {
-		msgs := make([]string, len(refused))
-		for i, r := range refused {
-			msgs[i] = r.Err.Error()
-		}
-		return nil, ansible.Failf(inspect.Report(refused, time.Since(start), false), "%d of %d node(s) cannot be handled, nothing was changed: %s",
-			len(refused), len(observed.Nodes), strings.Join(msgs, "; "))
+		return nil, ansible.Failf(inspect.Report(refused, time.Since(start), false), "%s", inspect.RefusedMsg(refused, len(observed.Nodes)))
 	}
 	results := inspect.Predict(observed.Nodes, plans)
 	if !m.CheckMode {
@@ -89,15 +83,4 @@ func run(t *task.Task) (*ansible.Result, error) {
 		}
 	}
 	return res, nil
-}
-
-// inspectorClient is ironic-inspector's API where the cloud has one; nil
-// otherwise (standalone Ironic, or no inspector in the catalog): the
-// introspection data is then simply not reported.
-func inspectorClient(ctx context.Context, cloud *openstack.Cloud) *gophercloud.ServiceClient {
-	sc, err := cloud.Introspection(ctx)
-	if err != nil {
-		return nil
-	}
-	return sc
 }

@@ -135,7 +135,7 @@ func enrWarnings(r TaskResult) string {
 func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 	c := enrIronic(t, "local")
 	enrCleanup(t, c, "enr-ipmi-")
-	bmc := enrBMC(t, 2)
+	bmc := enrBMC(t, 3)
 	dir := t.TempDir()
 	// WORKFLOW.md's node; name and MAC made unique to this test (the Ironic
 	// is shared), BMC on loopback.
@@ -209,13 +209,14 @@ func TestEnrollWorkflowExampleIPMI(t *testing.T) {
 
 	const wrongPassword = "Wr0ng-pw-e1e2"
 	// A wrong password: that node fails with Ironic's last_error, the other enrolls.
+	// Each has a BMC of its own: one on bmc[0] would be blade-ocp-node-1, found by its BMC.
 	bad := playbook(fmt.Sprintf(`    - name: enroll two
       metalkit.baremetal.ironic_enroll:
         cloud: local
         nodes:
           - {name: enr-ipmi-good, pm_type: ipmi, pm_addr: 127.0.0.1, pm_port: %d, pm_user: admin, pm_password: "%s", mac: ["52:54:00:e1:00:01"]}
           - {name: enr-ipmi-badpw, pm_type: ipmi, pm_addr: 127.0.0.1, pm_port: %d, pm_user: admin, pm_password: "%s", mac: ["52:54:00:e1:00:02"]}
-`, bmc[1], enrSentinel, bmc[0], wrongPassword))
+`, bmc[1], enrSentinel, bmc[2], wrongPassword))
 	badRun := RunPlaybook(t, bad, cloudsEnv())
 	AssertNoSecret(t, badRun, enrSentinel, wrongPassword)
 	r = badRun.Task(t, "enroll two")

@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -117,6 +118,31 @@ func TestEnrollTripleoReimportRenamed(t *testing.T) {
 	assert.Len(t, now, 2)
 	assert.Equal(t, "redfish", now[prefix+"overcloud-novacompute-0"].Driver)
 	assert.Equal(t, "ipmi", now[prefix+"overcloud-controller-0"].Driver, "the conflicting node was not touched")
+}
+
+// TestEnrollTripleoUUID: a node whose definition has a uuid is created with
+// it, and a re-import that renamed it finds it by that uuid (tripleo-common's
+// register_ironic_node / _get_node_id).
+func TestEnrollTripleoUUID(t *testing.T) {
+	const prefix = "trp-uuid-"
+	c := enrIronic(t, "local-standalone")
+	deleteNodesNamed(t, c, prefix)
+	enrCleanup(t, c, prefix)
+	id := fmt.Sprintf("7e1d0c2a-5b3f-4c6d-8e9f-%012x", rand.Int63n(1<<48))
+	r := trpEnroll(t, "local-standalone", []map[string]any{{"uuid": strings.ToUpper(id), "name": prefix + "a", "pm_type": "fake-hardware"}})
+	require.False(t, r.Failed(), r.Msg())
+	got := nodesNamed(t, c, prefix)
+	require.Len(t, got, 1)
+	assert.Equal(t, id, got[prefix+"a"].UUID)
+
+	r = trpEnroll(t, "local-standalone", []map[string]any{{"uuid": id, "name": prefix + "b", "pm_type": "fake-hardware"}})
+	require.False(t, r.Failed(), r.Msg())
+	n := enrNodesOf(r)[0]
+	assert.Equal(t, "uuid", n["matched_by"])
+	assert.Equal(t, "update", n["action"])
+	got = nodesNamed(t, c, prefix)
+	require.Len(t, got, 1, "renamed, not duplicated")
+	assert.Equal(t, id, got[prefix+"b"].UUID)
 }
 
 // trpEnrollAndValidate enrolls the nodes (all new) and asserts the real

@@ -49,6 +49,9 @@ type Cloud struct {
 	// FailAfter is Fail for calls that are carried out first: Nova failing
 	// after its database commit, so a retry meets what the first call did.
 	FailAfter map[string]int
+	// DropDeletes answers that many server DELETEs 204 and forgets them,
+	// as Nova does when its database is locked.
+	DropDeletes int
 	// Writes are every POST/PUT/PATCH/DELETE received, "METHOD path".
 	Writes []string
 	// Bodies are the JSON bodies of the writes, in order.
@@ -290,6 +293,10 @@ func (c *Cloud) compute(w http.ResponseWriter, r *http.Request, parts []string, 
 			return
 		}
 		switch {
+		case r.Method == http.MethodDelete && c.DropDeletes > 0:
+			// Nova on a locked database: 204, then the delete is reverted.
+			c.DropDeletes--
+			reply(w, 204, nil)
 		case r.Method == http.MethodDelete:
 			s["status"] = "DELETED"
 			for _, n := range c.Nodes {
