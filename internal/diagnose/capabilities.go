@@ -145,7 +145,7 @@ func traitMisses(req Requirements, traits []string, label string) []Reason {
 	var out []Reason
 	for _, t := range req.RequiredTraits {
 		if !slices.Contains(traits, t) {
-			out = append(out, Reason{Code: CodeTraitMissing, Blocking: true,
+			out = append(out, Reason{Code: CodeTraitMissing, Blocking: true, Fix: "metalkit.baremetal.ironic_node_action traits=" + t,
 				Message: fmt.Sprintf("the flavor requires trait %s, the node does not have it: %s", t, NodeTask(label, "traits="+t))})
 		}
 	}

@@ -155,6 +155,10 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 	}
 	label := n.Label()
 	lastErrorSaid := false
+	// fix sets the summary's remedy of the reason just added.
+	fix := func(module, options string) {
+		r.Reasons[len(r.Reasons)-1].Fix = "metalkit.baremetal." + module + " " + options
+	}
 
 	if pin := s.Request.PinnedNode; pin != "" && pin != n.UUID && pin != n.Name {
 		add(CodePinnedElsewhere, true, "not the pinned node",
@@ -165,9 +169,11 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 	case n.ResourceClass == "":
 		add(CodeNoResourceClass, true, "no resource class",
 			"no resource_class: Nova ignores the node; set one: %s", NodeTask(label, "resource_class="+suggestClass(req)))
+		fix("ironic_node_action", "resource_class="+suggestClass(req))
 	case strings.HasPrefix(pc, "CUSTOM_CUSTOM_") && pc != req.ResourceClass:
 		add(CodeCustomCustom, true, "resource class "+n.ResourceClass+" becomes "+pc,
 			"resource_class %q is reported to Placement as %s (Nova always prefixes CUSTOM_), not %s: %s", n.ResourceClass, pc, orDash(req.ResourceClass), NodeTask(label, "resource_class="+strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_"))))
+		fix("ironic_node_action", "resource_class="+strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_")))
 	case req.ResourceClass != "" && pc != req.ResourceClass:
 		add(CodeResourceClass, true, "of another resource class",
 			"resource_class %q is %s in Placement, the flavor asks for %s: set the node's resource_class (%s) or use a flavor with resources:%s=1",
@@ -188,6 +194,7 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 			msg += fmt.Sprintf(" (%s)", n.MaintenanceReason)
 		}
 		add(CodeMaintenance, true, "in maintenance", "%s: Nova does not use it; when fixed: %s", msg, NodeTask(label, "maintenance=false"))
+		fix("ironic_node_action", "maintenance=false")
 	}
 	if n.ProvisionState != "available" && n.ProvisionState != "" && !(thisServer || n.InstanceUUID != "") {
 		hint, short := stateHint(n)
@@ -200,14 +207,19 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 			target = fmt.Sprintf(" (target %s)", n.TargetProvisionState)
 		}
 		add(CodeNotAvailable, true, short, "provision state %s%s, Nova only uses available nodes: %s", n.ProvisionState, target, hint)
+		if strings.Contains(hint, "ironic_introspect") {
+			fix("ironic_introspect", "provide=true")
+		}
 	}
 	switch strings.ToLower(n.PowerState) {
 	case "":
 		add(CodePowerState, true, "power state unknown",
 			"power state is unknown (null): Nova counts the node as unusable until Ironic knows it; run %s (fake-hardware nodes need this once)", NodeTask(label, "power=off"))
+		fix("ironic_node_action", "power=off")
 	case "error":
 		add(CodePowerState, true, "power state error",
 			"power state is error: Ironic cannot read the BMC; check driver_info and the BMC, then run %s", NodeTask(label, "power=off"))
+		fix("ironic_node_action", "power=off")
 	}
 	for _, m := range malformed {
 		add(CodeCapabilityMalformed, false, "malformed capabilities", "Nova ignores capability entry %s", m)

@@ -65,3 +65,33 @@ func TestPlainCapabilityValue(t *testing.T) {
 		assert.Equal(t, plain, plainValue(spec), spec)
 	}
 }
+
+// The summary's groups say the task that fixes them, once for the group.
+func TestSummaryNamesTheFixOfEachGroup(t *testing.T) {
+	s := snapshot(func(s *Snapshot) {
+		s.Nodes = []Node{goodNode(uuidA, "m1"), goodNode(uuidB, "m2"), goodNode(uuidC, "p1")}
+		s.Nodes[0].Maintenance, s.Nodes[1].Maintenance = true, true
+		s.Nodes[2].ProvisionState = "manageable"
+		s.Placement = goodPlacement(uuidA, uuidB, uuidC)
+		s.Hypervisors = nil
+		s.HypervisorsListed = false
+	})
+	d := Diagnose(s)
+	assert.Contains(t, d.Summary, "2 in maintenance (m1, m2) [fix: metalkit.baremetal.ironic_node_action maintenance=false]")
+	assert.Contains(t, d.Summary, "1 manageable, needs provide (p1) [fix: metalkit.baremetal.ironic_introspect provide=true]")
+
+	// Nodes of one group needing different fixes get none in the summary.
+	s = snapshot(func(s *Snapshot) {
+		s.Nodes = []Node{goodNode(uuidA, "t1"), goodNode(uuidB, "t2")}
+		s.Flavor.ExtraSpecs["trait:CUSTOM_GPU"] = "required"
+		s.Flavor.ExtraSpecs["trait:CUSTOM_OLD"] = "forbidden"
+		s.Nodes[0].Traits = []string{}
+		s.Nodes[1].Traits = []string{"CUSTOM_GPU", "CUSTOM_OLD"}
+		s.Placement = goodPlacement(uuidA, uuidB)
+		s.Hypervisors = nil
+		s.HypervisorsListed = false
+	})
+	d = Diagnose(s)
+	assert.Contains(t, d.Summary, "2 traits differ (t1, t2)")
+	assert.NotContains(t, d.Summary, "[fix:")
+}

@@ -83,7 +83,7 @@ func TestRemedyMaintenanceUnsetLetsDiagnosedServerBoot(t *testing.T) {
 	assert.Equal(t, diagnose.CauseOnDemand, diag["cause"])
 	assert.Empty(t, diag["eligible_nodes"])
 	assert.Nil(t, info.Result["server"], "no server of the name yet")
-	assert.Contains(t, info.Msg(), "1 in maintenance ("+node.Name+")")
+	assert.Contains(t, info.Msg(), "1 in maintenance ("+node.Name+") [fix: metalkit.baremetal.ironic_node_action maintenance=false]", "the summary names the fix")
 	n := nodeReport(t, diag, node.Name)
 	assert.Equal(t, []string{diagnose.CodeMaintenance}, reasonCodes(n)[:1])
 	hint := "metalkit.baremetal.ironic_node_action: node=" + node.Name + " maintenance=false"
