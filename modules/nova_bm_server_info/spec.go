@@ -54,8 +54,8 @@ var returns = map[string]*ansible.ReturnValue{
 		Description: []string{"Why the server could not be placed or built, node by node."},
 		Returned:    "always", Type: "dict",
 		Contains: map[string]*ansible.ReturnValue{
-			"summary": {Description: []string{"One line an operator can act on."}, Returned: "always", Type: "str",
-				Sample: "No valid host was found: none of 3 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1): 2 in maintenance (node-1, node-2); 1 manageable, needs provide (node-3)"},
+			"summary": {Description: []string{"One line an operator can act on: the nodes grouped by their first blocking reason, each group with the task that fixes it."}, Returned: "always", Type: "str",
+				Sample: "No valid host was found: none of 3 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1): 2 in maintenance (node-1, node-2) [fix: metalkit.baremetal.ironic_node_action maintenance=false]; 1 manageable, needs provide (node-3) [fix: metalkit.baremetal.ironic_introspect provide=true]"},
 			"cause":          {Description: []string{"C(on_demand) without a server of O(name); for one: C(no_valid_host), C(build_failed), C(timeout) (still building), C(server_error) or C(active)."}, Returned: "always", Type: "str"},
 			"fault":          {Description: []string{"The server's fault."}, Returned: "when the server has one", Type: "dict"},
 			"flavor":         {Description: []string{"The flavor, its extra specs, what it asks for (C(resources), C(resource_class), C(capabilities), traits) and its own C(problems)."}, Returned: "always", Type: "dict"},
