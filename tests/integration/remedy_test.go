@@ -8,22 +8,49 @@ package integration
 // class of its own, and is removed at the end.
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/limits"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/metalkit/baremetal/internal/diagnose"
+	"github.com/metalkit/baremetal/internal/openstack"
 )
 
 func newRemedyBed(t *testing.T) *srvBed {
 	b := newSrvBed(t)
 	b.run = "rmd-" + randHex(3)
 	return b
+}
+
+// waitInstanceQuota waits until the shared test project may create one more
+// server: other tests (the fleet benchmark boots 10) can hold its whole
+// instance quota for a while, and Nova then refuses the boot (403).
+func waitInstanceQuota(b *srvBed) {
+	t := b.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	var used, quota int
+	err := openstack.WaitFor(ctx, 2*time.Second, func(ctx context.Context) (bool, error) {
+		l, err := limits.Get(ctx, b.compute, nil).Extract()
+		if err != nil {
+			return false, err
+		}
+		used, quota = l.Absolute.TotalInstancesUsed, l.Absolute.MaxTotalInstances
+		return quota < 0 || used < quota, nil
+	})
+	require.NoError(t, err, "instance quota of the test project: %d of %d used by other servers for 5 min", used, quota)
+	if waited := time.Since(start); waited > 3*time.Second {
+		t.Logf("waited %.0f s for the instance quota (other tests' servers)", waited.Seconds())
+	}
 }
 
 func deprecationsOf(r TaskResult) string {
@@ -130,6 +157,7 @@ func TestRemedyMaintenanceUnsetLetsDiagnosedServerBoot(t *testing.T) {
 	// Nova sees it at its next resource update; then the server boots there.
 	node.Maintenance = false
 	b.waitPlacement([]nodes.Node{node}, nil)
+	waitInstanceQuota(b)
 	play = fmt.Sprintf(`
 - hosts: localhost
   gather_facts: false
