@@ -12,7 +12,15 @@ import (
 
 // The check_mode/diff_mode attribute texts of ansible-core's
 // action_common_attributes fragment: every module of ours supports both.
+// platform says where a module runs: each is a static linux/amd64 binary
+// executed on the target (usually localhost), which needs no Python.
 var docAttributes = map[string]any{
+	"platform": map[string]any{
+		"support":     "full",
+		"platforms":   "posix",
+		"description": "Target OS/families that can be operated against",
+		"details":     "The module is a static Linux x86-64 (linux/amd64) binary, run on the target: the target (usually the controller, through C(delegate_to: localhost) or a local connection) must be Linux on x86-64. It needs no Python or OpenStack SDK there.",
+	},
 	"check_mode": map[string]any{
 		"support":     "full",
 		"description": "Can run in check_mode and return changed status prediction without modifying target",
@@ -38,10 +46,21 @@ func DocsYAML(spec *Spec) ([]byte, error) {
 	if spec.Name == "" || spec.ShortDescription == "" {
 		return nil, fmt.Errorf("docs: module %q needs a Name and a ShortDescription", spec.Name)
 	}
+	if !semver.MatchString(spec.VersionAdded) {
+		return nil, fmt.Errorf("docs: module %s needs VersionAdded, the collection version that first shipped it (X.Y.Z), not %q", spec.Name, spec.VersionAdded)
+	}
 	doc := map[string]any{
 		"module":            spec.Name,
 		"short_description": spec.ShortDescription,
+		"version_added":     spec.VersionAdded,
 		"attributes":        docAttributes,
+	}
+	if len(spec.SeeAlso) > 0 {
+		see, err := docSeeAlso(spec)
+		if err != nil {
+			return nil, err
+		}
+		doc["seealso"] = see
 	}
 	doc["description"] = prose(spec.Description)
 	if len(spec.Description) == 0 {
@@ -82,6 +101,26 @@ func DocsYAML(spec *Spec) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// semver is the version form galaxy.yml and version_added take.
+var semver = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+
+// fqcn is a module name as seealso takes it: namespace.collection.module.
+var fqcn = regexp.MustCompile(`^[a-z0-9_]+\.[a-z0-9_]+\.[a-z0-9_]+$`)
+
+func docSeeAlso(spec *Spec) ([]any, error) {
+	out := make([]any, 0, len(spec.SeeAlso))
+	for _, s := range spec.SeeAlso {
+		if !fqcn.MatchString(s.Module) || s.Description == "" {
+			return nil, fmt.Errorf("docs: module %s: seealso needs a module FQCN and a description, not %q/%q", spec.Name, s.Module, s.Description)
+		}
+		if s.Module == "metalkit.baremetal."+spec.Name {
+			return nil, fmt.Errorf("docs: module %s: seealso points at itself", spec.Name)
+		}
+		out = append(out, map[string]any{"module": s.Module, "description": legacyMarkup(s.Description)})
+	}
+	return out, nil
 }
 
 // anyList is a list of names (authors, aliases, fragments): no markup.

@@ -14,6 +14,8 @@ func docSpec() *Spec {
 	return &Spec{
 		Name:                "ironic_enroll",
 		ShortDescription:    "Enroll bare metal nodes in Ironic",
+		VersionAdded:        "0.1.0",
+		SeeAlso:             []SeeAlso{{Module: "metalkit.baremetal.ironic_introspect", Description: "Inspect the nodes O(nodes) enrolled."}},
 		Description:         []string{"Creates nodes and ports.", "Idempotent."},
 		Author:              []string{"metalkit engineers"},
 		Notes:               []string{"Check mode reports what would change."},
@@ -53,6 +55,11 @@ func TestDocsYAMLStructure(t *testing.T) {
 	attrs := doc["attributes"].(map[string]any)
 	assert.Equal(t, "full", attrs["check_mode"].(map[string]any)["support"])
 	assert.Equal(t, "full", attrs["diff_mode"].(map[string]any)["support"])
+	platform := attrs["platform"].(map[string]any)
+	assert.Equal(t, "posix", platform["platforms"])
+	assert.Contains(t, platform["details"], "linux/amd64")
+	assert.Equal(t, "0.1.0", doc["version_added"])
+	assert.Equal(t, []any{map[string]any{"module": "metalkit.baremetal.ironic_introspect", "description": "Inspect the nodes C(nodes) enrolled."}}, doc["seealso"])
 
 	opts := doc["options"].(map[string]any)
 	assert.Equal(t, map[string]any{
@@ -90,6 +97,11 @@ func TestDocsYAMLIncomplete(t *testing.T) {
 		{"sub-option without description", func(s *Spec) { s.Options["nodes"].Options["ports"].Description = nil }, "docs: option nodes.ports has no description"},
 		{"return without description", func(s *Spec) { s.Return["nodes"].Contains["uuid"].Description = nil }, "docs: return value nodes.uuid has no description"},
 		{"no short description", func(s *Spec) { s.ShortDescription = "" }, `docs: module "ironic_enroll" needs a Name and a ShortDescription`},
+		{"no version_added", func(s *Spec) { s.VersionAdded = "" }, `docs: module ironic_enroll needs VersionAdded, the collection version that first shipped it (X.Y.Z), not ""`},
+		{"version_added not X.Y.Z", func(s *Spec) { s.VersionAdded = "1.0" }, `docs: module ironic_enroll needs VersionAdded, the collection version that first shipped it (X.Y.Z), not "1.0"`},
+		{"seealso without FQCN", func(s *Spec) { s.SeeAlso[0].Module = "ironic_introspect" }, `docs: module ironic_enroll: seealso needs a module FQCN and a description, not "ironic_introspect"/"Inspect the nodes O(nodes) enrolled."`},
+		{"seealso without description", func(s *Spec) { s.SeeAlso[0].Description = "" }, `docs: module ironic_enroll: seealso needs a module FQCN and a description, not "metalkit.baremetal.ironic_introspect"/""`},
+		{"seealso to itself", func(s *Spec) { s.SeeAlso[0].Module = "metalkit.baremetal.ironic_enroll" }, "docs: module ironic_enroll: seealso points at itself"},
 		{"invalid spec", func(s *Spec) { s.Options["state"].Required = true }, "docs for ironic_enroll: internal error: required and default are mutually exclusive for state"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

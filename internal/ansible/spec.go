@@ -69,11 +69,20 @@ type ReturnValue struct {
 	Contains    map[string]*ReturnValue
 }
 
+// SeeAlso points a module's docs at another module (seealso).
+type SeeAlso struct {
+	Module      string // FQCN, e.g. metalkit.baremetal.ironic_introspect
+	Description string
+}
+
 // Spec is a module's whole contract: its argument spec, the cross-option
 // rules, and its documentation.
 type Spec struct {
-	Name              string
-	ShortDescription  string
+	Name             string
+	ShortDescription string
+	// VersionAdded is the collection version that first shipped the module.
+	VersionAdded      string
+	SeeAlso           []SeeAlso
 	Description       []string
 	Notes             []string
 	Author            []string

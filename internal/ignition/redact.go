@@ -21,8 +21,12 @@ func Redacted(content []byte) string {
 	if err := json.Unmarshal(content, &doc); err != nil {
 		return digest(content) + " (not an Ignition config: not shown)\n"
 	}
-	out, _ := json.MarshalIndent(redact(doc), "", "  ")
-	return string(out) + "\n"
+	var out strings.Builder
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // "<password hash, ...>" reads as written
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(redact(doc))
+	return out.String()
 }
 
 func redact(v any) any {

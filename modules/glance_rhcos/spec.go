@@ -13,6 +13,11 @@ const defaultTimeout = 3600
 var spec = &ansible.Spec{
 	Name:             "glance_rhcos",
 	ShortDescription: "Get an RHCOS (or any) disk image into Glance in one streaming, verified, idempotent pass",
+	VersionAdded:     "1.0.0",
+	SeeAlso: []ansible.SeeAlso{
+		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot a server from the image this module uploaded."},
+		{Module: "metalkit.baremetal.ignition_render", Description: "Render the Ignition config that boots the RHCOS image."},
+	},
 	Description: []string{
 		"Downloads an image (O(url)) or reads a local file (O(src)), decompresses it on the fly (gzip, xz or zstd, by magic bytes), hashes it and uploads it to Glance in the same pass: no temporary copy on disk, memory bounded whatever the image size.",
 		"The disk format comes from the uncompressed header (qcow2 magic, else raw); compressed bytes are never uploaded labelled as a disk image.",

@@ -8,6 +8,11 @@ import (
 var spec = &ansible.Spec{
 	Name:             "ignition_render",
 	ShortDescription: "Render and validate an Ignition config for Red Hat CoreOS",
+	VersionAdded:     "1.0.0",
+	SeeAlso: []ansible.SeeAlso{
+		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot a server with the rendered config as user data (C(user_data_file))."},
+		{Module: "metalkit.baremetal.glance_rhcos", Description: "Upload the RHCOS image the config is for."},
+	},
 	Description: []string{
 		"Builds an Ignition config (spec 3.0 to 3.5, or 2.2.0 for OpenShift 4.5 and older) from users, SSH keys, CA certificates, files, systemd units and pointer configs, and validates it with Ignition's own rules.",
 		"Checks the result against Nova's 64 KiB (base64-encoded) user-data limit, compressing file and certificate contents where the spec allows (3.1 and newer) before failing.",

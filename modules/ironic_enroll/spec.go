@@ -15,6 +15,11 @@ const defaultTimeout = 1800
 var spec = &ansible.Spec{
 	Name:             "ironic_enroll",
 	ShortDescription: "Enroll bare-metal nodes and their ports in Ironic from instackenv definitions",
+	VersionAdded:     "1.0.0",
+	SeeAlso: []ansible.SeeAlso{
+		{Module: "metalkit.baremetal.ironic_introspect", Description: "Manage, inspect and provide the enrolled nodes (the next step of a TripleO-style import)."},
+		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot servers on the nodes once they are available."},
+	},
 	Description: []string{
 		"Creates or updates Ironic nodes and their ports from TripleO instackenv node definitions (what C(openstack baremetal import nodes.json) reads), or deletes them with O(state=absent).",
 		"Every node definition is validated before any API call: MAC syntax and uniqueness, BMC uniqueness, names, the fields each driver needs, unknown fields. One invalid node fails the task with every problem of every node listed, and nothing is created.",

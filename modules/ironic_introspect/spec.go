@@ -13,6 +13,11 @@ const defaultTimeout = 1800
 var spec = &ansible.Spec{
 	Name:             "ironic_introspect",
 	ShortDescription: "Manage, inspect and provide many Ironic nodes at once",
+	VersionAdded:     "1.0.0",
+	SeeAlso: []ansible.SeeAlso{
+		{Module: "metalkit.baremetal.ironic_enroll", Description: "Enroll the nodes from an instackenv first."},
+		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot servers on the nodes this module made available."},
+	},
 	Description: []string{
 		"Moves Ironic nodes through C(manage) -> C(inspect) -> (C(provide)), as C(openstack baremetal node manage) and C(openstack overcloud node introspect --provide) do, many nodes in parallel, and waits for each.",
 		"Inspection is requested through Ironic's own provision-state API, so it works whatever the node's inspect interface (C(inspector), C(agent), C(fake), vendor out-of-band inspection).",

@@ -14,6 +14,12 @@ const defaultTimeout = 600
 var spec = &ansible.Spec{
 	Name:             "ironic_node_action",
 	ShortDescription: "Fix one Ironic node as the diagnosis says: maintenance, power, resource class, capabilities, traits",
+	VersionAdded:     "1.0.0",
+	SeeAlso: []ansible.SeeAlso{
+		{Module: "metalkit.baremetal.nova_bm_server_info", Description: "The diagnosis that names which node needs which fix."},
+		{Module: "metalkit.baremetal.ironic_introspect", Description: "Make manageable nodes available (provide), the remedy for a node not available."},
+		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot the server once the node is fixed."},
+	},
 	Description: []string{
 		"The remedies the C(No valid host was found) diagnosis of M(metalkit.baremetal.nova_bm_server) and M(metalkit.baremetal.nova_bm_server_info) names, as a task instead of an C(openstack baremetal node ...) command line: take a node out of maintenance or put it in (O(maintenance), O(maintenance_reason)), power it on or off (O(power)), set its O(resource_class), merge O(capabilities) key by key, add O(traits).",
 		"Option names follow C(openstack.cloud.baremetal_node_action) where it has them (O(maintenance), O(maintenance_reason), O(power) with C(present)/C(absent), O(node) also spelt C(name), C(id) or C(uuid)).",

@@ -14,6 +14,12 @@ const defaultTimeout = 3600
 var spec = &ansible.Spec{
 	Name:             "nova_bm_server",
 	ShortDescription: "Boot a Nova server on bare metal (Ironic), wait for it, and explain \"No valid host was found\"",
+	VersionAdded:     "1.0.0",
+	SeeAlso: []ansible.SeeAlso{
+		{Module: "metalkit.baremetal.ironic_introspect", Description: "Make nodes available before booting on them."},
+		{Module: "metalkit.baremetal.glance_rhcos", Description: "Upload the boot image."},
+		{Module: "metalkit.baremetal.ignition_render", Description: "Render the Ignition user data."},
+	},
 	Description: []string{
 		"Creates a Nova server of a bare-metal flavor, by name, and waits for it to become ACTIVE (C(openstack server create --config-drive true --user-data config.ign --flavor baremetal --image rhcos --wait)).",
 		"Idempotent by name: an existing ACTIVE server of that name is left alone (C(changed=false)); a different image or flavor is reported in RV(mismatches) and as a warning, never silently ignored.",

@@ -13,6 +13,12 @@ const defaultTimeout = 300
 var spec = &ansible.Spec{
 	Name:             "nova_bm_server_info",
 	ShortDescription: "Explain which Ironic nodes can host a bare-metal flavor and why the others cannot (\"No valid host was found\"), changing nothing",
+	VersionAdded:     "1.0.0",
+	SeeAlso: []ansible.SeeAlso{
+		{Module: "metalkit.baremetal.ironic_node_action", Description: "The remedies the diagnosis names: maintenance, power, resource class, capabilities, traits."},
+		{Module: "metalkit.baremetal.ironic_introspect", Description: "Make nodes available (provide)."},
+		{Module: "metalkit.baremetal.nova_bm_server", Description: "Boot the servers; its failures carry the same diagnosis."},
+	},
 	Description: []string{
 		"Reads Nova, Ironic and Placement and reports, for every Ironic node, the reasons Nova could not place a server of O(flavor) there: not available, maintenance, already hosting an instance, power state unknown, resource class differing or caught in the C(CUSTOM_CUSTOM_) trap, capabilities or traits not matching, not discovered by Nova yet, Placement's inventory reserved or used, not an allocation candidate; the flavor's own problems; and a one-line summary that names the task to run (for example M(metalkit.baremetal.ironic_node_action) with O(metalkit.baremetal.ironic_node_action#module:maintenance=false)).",
 		"With O(name), a server of that name is diagnosed too: its fault, and the node it landed on.",

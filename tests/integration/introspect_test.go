@@ -228,7 +228,8 @@ func TestIntrospectIPMIFailureReported(t *testing.T) {
 		o.DriverInfo = map[string]any{"ipmi_address": "127.0.0.1", "ipmi_port": deadPort, "ipmi_username": "admin", "ipmi_password": inspSentinel}
 	})
 	all := append(append(append([]string{}, good...), badPassword...), noBMC...)
-	play := playbook(inspTask("introspect", map[string]any{"nodes": all, "retries": 1, "capabilities": "profile:baremetal"}, "      ignore_errors: true\n"))
+	// tripleo-ansible's names (max_retries, node_timeout) on the real Ironic.
+	play := playbook(inspTask("introspect", map[string]any{"nodes": all, "max_retries": 1, "node_timeout": 300, "capabilities": "profile:baremetal"}, "      ignore_errors: true\n"))
 
 	run := RunPlaybook(t, play, cloudsEnv())
 	AssertNoSecret(t, run, inspSentinel)
@@ -244,6 +245,16 @@ func TestIntrospectIPMIFailureReported(t *testing.T) {
 		failed[m["name"].(string)] = m
 	}
 	require.Len(t, failed, 2, "failures: %v", r.Result["failures"])
+	// tripleo-ansible's shape: failed_nodes and passed_nodes are UUID lists.
+	var wantFailed, wantPassed []any
+	for _, name := range []string{badPassword[0], noBMC[0]} {
+		wantFailed = append(wantFailed, b.node(name).UUID)
+	}
+	for _, name := range good {
+		wantPassed = append(wantPassed, b.node(name).UUID)
+	}
+	assert.ElementsMatch(t, wantFailed, r.Result["failed_nodes"])
+	assert.ElementsMatch(t, wantPassed, r.Result["passed_nodes"])
 	for _, name := range []string{badPassword[0], noBMC[0]} {
 		f := failed[name]
 		require.NotNil(t, f, name)

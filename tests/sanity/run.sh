@@ -36,9 +36,11 @@ tarball=$(collection_tarball "$repo")
 work=$(mktemp -d "${TMPDIR:-/tmp}/metalkit-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 coll="$work/ansible_collections/metalkit/baremetal"
-mkdir -p "$coll/tests/sanity"
+mkdir -p "$coll"
 tar -xzf "$tarball" -C "$coll"
-cp "$repo/tests/sanity/ignore-2.14.txt" "$coll/tests/sanity/"
+# The tarball ships tests/sanity/ignore-2.14.txt .. ignore-2.19.txt (one list, tests/sanity/ignore.txt).
+ignore="$coll/tests/sanity/ignore-$(ansible --version | sed -n '1s/.*core \([0-9]*\.[0-9]*\).*/\1/p').txt"
+[ -f "$ignore" ] || die "the tarball lacks $(basename "$ignore") for this ansible-test"
 
 # What the collection holds decides which tests have targets, hence which
 # Debian packages and venvs are needed.
@@ -65,13 +67,12 @@ fi
 
 apt_ensure "${pkgs[@]}"
 
-# Every binary module needs its validate-modules!skip line (validate-modules
-# crashes on an ELF file); say which one is missing before ansible-test does.
-for m in "$coll"/plugins/modules/*; do
-	case "$m" in *.yml | *.yaml | *.py) continue ;; esac
-	name=plugins/modules/$(basename "$m")
-	grep -q "^$name validate-modules!skip" "$coll/tests/sanity/ignore-2.14.txt" ||
-		die "tests/sanity/ignore-2.14.txt lacks: $name validate-modules!skip"
+# Every module needs its ignore lines; say which one is missing before ansible-test does.
+for m in "$coll"/plugins/modules/*.yml; do
+	name=plugins/modules/$(basename "$m" .yml)
+	for want in "$name.yml validate-modules:missing-gplv3-license" "$name.py validate-modules:missing-gplv3-license"; do
+		grep -q "^$want" "$ignore" || die "tests/sanity/ignore.txt lacks: $want"
+	done
 done
 
 export HOME="$out/home"

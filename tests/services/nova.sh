@@ -118,6 +118,14 @@ connection = sqlite:///$D/nova_cell1.sqlite?timeout=30
 [conductor]
 workers = 1
 
+# The test bed's one project boots fleets (tests/integration/fleet_test.go,
+# tests/bench/fleet.sh) while other tests hold servers: Nova's default of 10
+# instances would refuse them ("Quota exceeded for instances").
+[quota]
+instances = 200
+cores = 2000
+ram = 4096000
+
 [scheduler]
 workers = 1
 discover_hosts_in_cells_interval = 5

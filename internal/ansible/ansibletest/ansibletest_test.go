@@ -16,6 +16,7 @@ import (
 var spec = &ansible.Spec{
 	Name:             "demo",
 	ShortDescription: "Demo module",
+	VersionAdded:     "0.1.0",
 	Options: map[string]*ansible.Option{
 		"name":     {Required: true, Description: []string{"Name."}},
 		"password": {NoLog: true, Description: []string{"Password."}},

@@ -9,6 +9,7 @@ import (
 var spec = &ansible.Spec{
 	Name:             "metalkit_demo",
 	ShortDescription: "Echo module for protocol tests",
+	VersionAdded:     "0.1.0",
 	Options: map[string]*ansible.Option{
 		"name":     {Required: true, Description: []string{"Name."}},
 		"count":    {Type: ansible.TypeInt, Default: 1, Description: []string{"Count."}},
