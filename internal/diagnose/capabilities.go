@@ -103,7 +103,7 @@ func floatOp(cmp func(a, b float64) bool) func(x, y string) bool {
 }
 
 // capabilityMisses lists, for one node, the flavor capability specs it fails.
-func capabilityMisses(req Requirements, caps map[string]string) []Reason {
+func capabilityMisses(req Requirements, caps map[string]string, label string) []Reason {
 	var out []Reason
 	check := func(key, spec, shown string) {
 		// capabilities:stats:KEY (the form Nova's strict extra-spec validation
@@ -119,6 +119,9 @@ func capabilityMisses(req Requirements, caps map[string]string) []Reason {
 			if strings.TrimSpace(value) != value && strings.TrimSpace(value) == spec {
 				msg += " (stray space: Nova does not trim capability values)"
 			}
+		}
+		if plainValue(spec) {
+			msg += "; if the node is meant for it: " + NodeTask(label, "capabilities="+key+":"+spec)
 		}
 		out = append(out, Reason{Code: CodeCapability, Blocking: true, Message: msg, Key: key, Wanted: spec, Have: value, HaveSet: present})
 	}
@@ -138,18 +141,37 @@ func capabilityMisses(req Requirements, caps map[string]string) []Reason {
 
 // traitMisses lists the flavor's required traits a node lacks and the
 // forbidden ones it has.
-func traitMisses(req Requirements, traits []string) []Reason {
+func traitMisses(req Requirements, traits []string, label string) []Reason {
 	var out []Reason
 	for _, t := range req.RequiredTraits {
 		if !slices.Contains(traits, t) {
-			out = append(out, Reason{Code: CodeTraitMissing, Blocking: true,
-				Message: fmt.Sprintf("the flavor requires trait %s, the node does not have it (openstack baremetal node add trait)", t)})
+			out = append(out, Reason{Code: CodeTraitMissing, Blocking: true, Fix: "metalkit.baremetal.ironic_node_action traits=" + t,
+				Message: fmt.Sprintf("the flavor requires trait %s, the node does not have it: %s", t, NodeTask(label, "traits="+t))})
 		}
 	}
 	for _, t := range req.ForbiddenTraits {
 		if slices.Contains(traits, t) {
 			out = append(out, Reason{Code: CodeTraitForbidden, Blocking: true,
-				Message: fmt.Sprintf("the flavor forbids trait %s, the node has it", t)})
+				Message: fmt.Sprintf("the flavor forbids trait %s, the node has it: %s", t, NodeTask(label, "traits=["+strings.Join(without(traits, t), ",")+"] purge_traits=true"))})
+		}
+	}
+	return out
+}
+
+// plainValue tells a capability spec that is a value to match as it is
+// (no Nova operator such as s==, <in>, >=): a node can be given it.
+func plainValue(spec string) bool {
+	if spec == "" || strings.ContainsAny(spec, " ,") || strings.ContainsAny(spec[:1], "=!<>") {
+		return false
+	}
+	return !(len(spec) > 1 && spec[0] == 's' && strings.ContainsAny(spec[1:2], "=!<>"))
+}
+
+func without(list []string, drop string) []string {
+	var out []string
+	for _, v := range list {
+		if v != drop {
+			out = append(out, v)
 		}
 	}
 	return out

@@ -155,6 +155,10 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 	}
 	label := n.Label()
 	lastErrorSaid := false
+	// fix sets the summary's remedy of the reason just added.
+	fix := func(module, options string) {
+		r.Reasons[len(r.Reasons)-1].Fix = "metalkit.baremetal." + module + " " + options
+	}
 
 	if pin := s.Request.PinnedNode; pin != "" && pin != n.UUID && pin != n.Name {
 		add(CodePinnedElsewhere, true, "not the pinned node",
@@ -164,14 +168,16 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 	switch pc := PlacementClass(n.ResourceClass); {
 	case n.ResourceClass == "":
 		add(CodeNoResourceClass, true, "no resource class",
-			"no resource_class: Nova ignores the node; set one: openstack baremetal node set --resource-class %s %s", suggestClass(req), label)
+			"no resource_class: Nova ignores the node; set one: %s", NodeTask(label, "resource_class="+suggestClass(req)))
+		fix("ironic_node_action", "resource_class="+suggestClass(req))
 	case strings.HasPrefix(pc, "CUSTOM_CUSTOM_") && pc != req.ResourceClass:
 		add(CodeCustomCustom, true, "resource class "+n.ResourceClass+" becomes "+pc,
-			"resource_class %q is reported to Placement as %s (Nova always prefixes CUSTOM_), not %s: set resource_class %s", n.ResourceClass, pc, orDash(req.ResourceClass), strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_")))
+			"resource_class %q is reported to Placement as %s (Nova always prefixes CUSTOM_), not %s: %s", n.ResourceClass, pc, orDash(req.ResourceClass), NodeTask(label, "resource_class="+strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_"))))
+		fix("ironic_node_action", "resource_class="+strings.ToLower(strings.TrimPrefix(pc, "CUSTOM_CUSTOM_")))
 	case req.ResourceClass != "" && pc != req.ResourceClass:
 		add(CodeResourceClass, true, "of another resource class",
-			"resource_class %q is %s in Placement, the flavor asks for %s: set the node's resource_class to %s or use a flavor with resources:%s=1",
-			n.ResourceClass, pc, req.ResourceClass, suggestClass(req), pc)
+			"resource_class %q is %s in Placement, the flavor asks for %s: set the node's resource_class (%s) or use a flavor with resources:%s=1",
+			n.ResourceClass, pc, req.ResourceClass, NodeTask(label, "resource_class="+suggestClass(req)), pc)
 		r.Reasons[len(r.Reasons)-1].Have, r.Reasons[len(r.Reasons)-1].HaveSet = pc, true
 	}
 	thisServer := s.Server != nil && (n.InstanceUUID == s.Server.ID || (s.Server.Node != "" && s.Server.Node == n.UUID))
@@ -187,7 +193,8 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 		if n.MaintenanceReason != "" {
 			msg += fmt.Sprintf(" (%s)", n.MaintenanceReason)
 		}
-		add(CodeMaintenance, true, "in maintenance", "%s: Nova does not use it; when fixed: openstack baremetal node maintenance unset %s", msg, label)
+		add(CodeMaintenance, true, "in maintenance", "%s: Nova does not use it; when fixed: %s", msg, NodeTask(label, "maintenance=false"))
+		fix("ironic_node_action", "maintenance=false")
 	}
 	if n.ProvisionState != "available" && n.ProvisionState != "" && !(thisServer || n.InstanceUUID != "") {
 		hint, short := stateHint(n)
@@ -200,23 +207,28 @@ func examine(n Node, s Snapshot, req Requirements, hypervisors map[string]Hyperv
 			target = fmt.Sprintf(" (target %s)", n.TargetProvisionState)
 		}
 		add(CodeNotAvailable, true, short, "provision state %s%s, Nova only uses available nodes: %s", n.ProvisionState, target, hint)
+		if strings.Contains(hint, "ironic_introspect") {
+			fix("ironic_introspect", "provide=true")
+		}
 	}
 	switch strings.ToLower(n.PowerState) {
 	case "":
 		add(CodePowerState, true, "power state unknown",
-			"power state is unknown (null): Nova counts the node as unusable until Ironic knows it; run openstack baremetal node power off %s (fake-hardware nodes need this once)", label)
+			"power state is unknown (null): Nova counts the node as unusable until Ironic knows it; run %s (fake-hardware nodes need this once)", NodeTask(label, "power=off"))
+		fix("ironic_node_action", "power=off")
 	case "error":
 		add(CodePowerState, true, "power state error",
-			"power state is error: Ironic cannot read the BMC; check driver_info and the BMC, then openstack baremetal node power off %s", label)
+			"power state is error: Ironic cannot read the BMC; check driver_info and the BMC, then run %s", NodeTask(label, "power=off"))
+		fix("ironic_node_action", "power=off")
 	}
 	for _, m := range malformed {
 		add(CodeCapabilityMalformed, false, "malformed capabilities", "Nova ignores capability entry %s", m)
 	}
-	for _, c := range capabilityMisses(req, caps) {
+	for _, c := range capabilityMisses(req, caps, label) {
 		c.Short = fmt.Sprintf("not matching capabilities:%s=%s", c.Key, c.Wanted)
 		r.Reasons = append(r.Reasons, c)
 	}
-	for _, t := range traitMisses(req, n.Traits) {
+	for _, t := range traitMisses(req, n.Traits, label) {
 		t.Short = "traits differ"
 		r.Reasons = append(r.Reasons, t)
 	}
@@ -318,17 +330,31 @@ func stateHint(n Node) (hint, short string) {
 	state := n.ProvisionState
 	switch state {
 	case "enroll":
-		return fmt.Sprintf("openstack baremetal node manage %s, then provide", label), "in enroll, needs manage + provide"
+		return ProvideTask(label), "in enroll, needs manage + provide"
 	case "manageable":
-		return fmt.Sprintf("openstack baremetal node provide %s", label), "manageable, needs provide"
+		return ProvideTask(label), "manageable, needs provide"
 	case "active":
 		return "it is deployed without a Nova instance; undeploy it if it is free", "active without an instance"
-	case "clean failed", "inspect failed", "deploy failed", "error", "rescue failed", "unrescue failed", "service failed":
+	case "clean failed", "inspect failed":
+		return "fix the cause, then " + ProvideTask(label), state
+	case "deploy failed", "error", "rescue failed", "unrescue failed", "service failed":
 		return fmt.Sprintf("fix the cause, then openstack baremetal node manage %s and provide", label), state
 	case "cleaning", "clean wait", "inspecting", "inspect wait", "verifying", "deploying", "wait call-back", "deleting", "adopting", "rescuing", "servicing":
 		return "Ironic is still working on it: wait", "busy (" + state + ")"
 	}
 	return "bring it to available", state
+}
+
+// NodeTask is the hint for a node remedy: the collection's task and its
+// options, in Ansible's k=v form, instead of a CLI line.
+func NodeTask(label, options string) string {
+	return fmt.Sprintf("metalkit.baremetal.ironic_node_action: node=%s %s", label, options)
+}
+
+// ProvideTask is the hint for a node that must become available
+// (manage, inspection unless already on record, provide).
+func ProvideTask(label string) string {
+	return fmt.Sprintf("metalkit.baremetal.ironic_introspect: nodes=%s provide=true", label)
 }
 
 func suggestClass(req Requirements) string {

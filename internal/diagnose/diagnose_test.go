@@ -286,7 +286,7 @@ func TestDiagnoseSummaryGroupsNodes(t *testing.T) {
 		}
 	}))
 	assert.Equal(t, "No valid host was found: none of 8 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1, capabilities:profile=baremetal): "+
-		"5 in maintenance (n1, n2, n3, +2 more); 3 not matching capabilities:profile=baremetal [existing: profile=compute x2, none x1] (c1, c2, c3)", d.Summary)
+		"5 in maintenance (n1, n2, n3, +2 more) [fix: metalkit.baremetal.ironic_node_action maintenance=false]; 3 not matching capabilities:profile=baremetal [existing: profile=compute x2, none x1] (c1, c2, c3)", d.Summary)
 }
 
 // Nodes of other classes are counted per class, last, capped.
@@ -301,7 +301,7 @@ func TestDiagnoseSummaryCountsOtherClasses(t *testing.T) {
 		}
 	}))
 	assert.Equal(t, "No valid host was found: none of 9 node(s) can host flavor \"baremetal\" (CUSTOM_BAREMETAL=1, capabilities:profile=baremetal): "+
-		"1 in maintenance (srv-a); 8 of another resource class [existing: CUSTOM_E x3, CUSTOM_B x2, CUSTOM_A x1, CUSTOM_C x1, +1 more] (o0, o1, o2, +5 more)", d.Summary)
+		"1 in maintenance (srv-a) [fix: metalkit.baremetal.ironic_node_action maintenance=false]; 8 of another resource class [existing: CUSTOM_E x3, CUSTOM_B x2, CUSTOM_A x1, CUSTOM_C x1, +1 more] (o0, o1, o2, +5 more)", d.Summary)
 }
 
 func TestDiagnoseOnDemand(t *testing.T) {
@@ -312,7 +312,7 @@ func TestDiagnoseOnDemand(t *testing.T) {
 		s.Nodes = append(s.Nodes, bad)
 	}))
 	assert.Equal(t, CauseOnDemand, d.Cause)
-	assert.Equal(t, `1 of 2 node(s) can host flavor "baremetal" (CUSTOM_BAREMETAL=1, capabilities:profile=baremetal): srv-a; the others: 1 manageable, needs provide (srv-b)`, d.Summary)
+	assert.Equal(t, `1 of 2 node(s) can host flavor "baremetal" (CUSTOM_BAREMETAL=1, capabilities:profile=baremetal): srv-a; the others: 1 manageable, needs provide (srv-b) [fix: metalkit.baremetal.ironic_introspect provide=true]`, d.Summary)
 }
 
 func TestDiagnoseNoNodes(t *testing.T) {

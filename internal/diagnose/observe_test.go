@@ -56,9 +56,9 @@ func TestObserveRecordedCloud(t *testing.T) {
 	assert.Nil(t, nodes["insp-38ca51-scale-036"].Inventory, "manageable")
 	assert.Nil(t, nodes["enr-bulk-034"].Inventory, "another class")
 	assert.Equal(t, `3 of 9 node(s) can host flavor "insp-scale" (CUSTOM_INSP_SCALE=1, capabilities:profile=baremetal): `+
-		`insp-38ca51-scale-001, insp-38ca51-scale-002, insp-38ca51-scale-003; the others: 1 power state unknown (insp-38ca51-scale-033); `+
-		`1 manageable, needs provide (insp-38ca51-scale-036); 2 of another resource class [existing: CUSTOM_BAREMETAL x2] (enr-bulk-034, enr-bulk-047); `+
-		`2 no resource class (insp-38ca51-scale-034, insp-38ca51-scale-099)`, d.Summary)
+		`insp-38ca51-scale-001, insp-38ca51-scale-002, insp-38ca51-scale-003; the others: 1 power state unknown (insp-38ca51-scale-033) [fix: metalkit.baremetal.ironic_node_action power=off]; `+
+		`1 manageable, needs provide (insp-38ca51-scale-036) [fix: metalkit.baremetal.ironic_introspect provide=true]; 2 of another resource class [existing: CUSTOM_BAREMETAL x2] (enr-bulk-034, enr-bulk-047); `+
+		`2 no resource class (insp-38ca51-scale-034, insp-38ca51-scale-099) [fix: metalkit.baremetal.ironic_node_action resource_class=insp_scale]`, d.Summary)
 }
 
 func TestObserveRecordedCloudForTheBaremetalFlavor(t *testing.T) {

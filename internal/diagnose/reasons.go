@@ -42,6 +42,9 @@ type Reason struct {
 	Blocking bool   `json:"blocking"`
 	// Short groups nodes in the one-line summary ("in maintenance").
 	Short string `json:"-"`
+	// Fix is the task that removes the reason, for the summary's group
+	// (its nodes are named there): "metalkit.baremetal.ironic_node_action maintenance=false".
+	Fix string `json:"-"`
 	// Capability detail, counted in the summary as metalsmith does.
 	Key     string `json:"-"`
 	Wanted  string `json:"-"`

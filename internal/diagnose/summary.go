@@ -222,6 +222,8 @@ func groupIneligible(nodes []NodeReport) string {
 		have  map[string]int // capability values seen, metalsmith style
 		// otherClass: the nodes have another resource class than the flavor's.
 		otherClass bool
+		// fix is the remedy its nodes share ("" when none, or they differ).
+		fix string
 	}
 	byShort := map[string]*group{}
 	for _, n := range nodes {
@@ -233,8 +235,11 @@ func groupIneligible(nodes []NodeReport) string {
 		if !ok {
 			g = &group{short: r.Short, order: len(byShort), have: map[string]int{},
 				// The CUSTOM_CUSTOM_ trap is a near miss: it stays in front.
-				otherClass: r.Code == CodeResourceClass || r.Code == CodeNoResourceClass}
+				otherClass: r.Code == CodeResourceClass || r.Code == CodeNoResourceClass, fix: r.Fix}
 			byShort[r.Short] = g
+		}
+		if g.fix != r.Fix {
+			g.fix = ""
 		}
 		g.nodes = append(g.nodes, n.label())
 		switch r.Code {
@@ -268,7 +273,11 @@ func groupIneligible(nodes []NodeReport) string {
 		if len(g.have) > 0 {
 			text += " [existing: " + counted(g.have) + "]"
 		}
-		parts = append(parts, text+" ("+names(g.nodes)+")")
+		text += " (" + names(g.nodes) + ")"
+		if g.fix != "" {
+			text += " [fix: " + g.fix + "]"
+		}
+		parts = append(parts, text)
 	}
 	return strings.Join(parts, "; ")
 }

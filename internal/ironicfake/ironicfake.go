@@ -7,7 +7,9 @@
 //     ports: list, create, patch, delete;
 //   - the provision state machine of manage (verifying, then manageable, or
 //     back to enroll with a last_error when the BMC refuses), inspect,
-//     provide and abort, and power. Each transition takes StepTime and
+//     provide and abort, and power (target_power_state shown while it
+//     changes, PowerError to fail it); maintenance set and unset; traits
+//     replaced (PUT traits). Each transition takes StepTime and
 //     completes lazily, at the first request after its due time, stamped
 //     with that due time;
 //   - node locks (writes answer 409 while another conductor holds the node),
@@ -86,6 +88,9 @@ type Node struct {
 	patchLock       time.Duration
 	discovered      map[string]any // what an inspection puts into properties
 	macs            []string       // ports to create at Add
+	powerError      string         // power changes fail with this last_error
+	powerTo         string         // power state a change in progress ends in
+	powerDue        time.Time
 	// busy interval, for MaxBusy.
 	firstCall, lastDone time.Time
 }
@@ -137,6 +142,10 @@ func Maintenance(reason string) Option {
 	return func(n *Node) { n.body["maintenance"], n.body["maintenance_reason"] = true, reason }
 }
 
+// PowerError makes every power change fail: the power state stays, and
+// last_error says why, as when the BMC refuses.
+func PowerError(msg string) Option { return func(n *Node) { n.powerError = msg } }
+
 // Field sets a field of the node as the API shows it.
 func Field(key string, v any) Option { return func(n *Node) { n.body[key] = v } }
 
@@ -169,7 +178,7 @@ func (s *Server) newNode(fields map[string]any) *Node {
 		"name": nil, "driver": "fake-hardware", "driver_info": map[string]any{}, "properties": map[string]any{},
 		"extra": map[string]any{}, "provision_state": stateEnroll, "target_provision_state": nil,
 		"power_state": nil, "target_power_state": nil, "maintenance": false, "reservation": nil,
-		"last_error": nil, "resource_class": nil, "conductor_group": "", "instance_uuid": nil,
+		"last_error": nil, "resource_class": nil, "traits": []any{}, "maintenance_reason": nil, "conductor_group": "", "instance_uuid": nil,
 		"inspection_started_at": nil, "inspection_finished_at": nil, "provision_updated_at": nil,
 		"created_at": "2024-05-01T10:00:00+00:00",
 	}

@@ -190,10 +190,33 @@ func (s *Server) nodeItem(w http.ResponseWriter, r *http.Request, ident, sub str
 		s.provision(w, n, target, now)
 		return fmt.Sprintf("PUT %s %s", target, name)
 	case r.Method == http.MethodPut && sub == "states/power":
-		n.body["power_state"] = target
+		s.power(w, n, target, now)
+		return fmt.Sprintf("PUT %s %s", target, name)
+	case r.Method == http.MethodPut && sub == "maintenance":
+		reason := ""
+		if m, ok := body.(map[string]any); ok {
+			reason, _ = m["reason"].(string)
+		}
+		n.body["maintenance"], n.body["maintenance_reason"] = true, nilIfEmpty(reason)
 		n.lastDone = now
 		w.WriteHeader(http.StatusAccepted)
-		return fmt.Sprintf("PUT %s %s", target, name)
+		return "PUT maintenance " + name
+	case r.Method == http.MethodDelete && sub == "maintenance":
+		n.body["maintenance"], n.body["maintenance_reason"] = false, nil
+		n.lastDone = now
+		w.WriteHeader(http.StatusAccepted)
+		return "DELETE maintenance " + name
+	case r.Method == http.MethodPut && sub == "traits":
+		m, _ := body.(map[string]any)
+		list, ok := m["traits"].([]any)
+		if !ok {
+			ironicError(w, http.StatusBadRequest, "traits: a list is required")
+			return "PUT traits " + name
+		}
+		n.body["traits"] = list
+		n.lastDone = now
+		w.WriteHeader(http.StatusNoContent)
+		return "PUT traits " + name
 	case r.Method == http.MethodPatch && sub == "":
 		call := fmt.Sprintf("PATCH %s %s", name, patchSummary(body))
 		if err := applyPatch(n.body, body); err != nil {
@@ -260,6 +283,13 @@ func patchSummary(body any) string {
 		out = append(out, fmt.Sprintf("%v %v", op["op"], op["path"]))
 	}
 	return strings.Join(out, ",")
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func nonEmpty(words ...string) []string {

@@ -63,6 +63,18 @@ func (s *Server) advance(now time.Time) {
 		}
 	}
 	for _, n := range s.nodes {
+		if n.powerTo != "" && !now.Before(n.powerDue) {
+			if n.powerError != "" {
+				n.body["last_error"] = n.powerError
+			} else {
+				n.body["power_state"] = n.powerTo
+			}
+			n.body["target_power_state"] = nil
+			n.powerTo = ""
+			n.lastDone = n.powerDue
+		}
+	}
+	for _, n := range s.nodes {
 		if !n.lockedUntil.IsZero() && now.After(n.lockedUntil) {
 			n.lockedUntil = time.Time{}
 			n.body["reservation"] = nil
@@ -142,4 +154,28 @@ func (s *Server) provision(w http.ResponseWriter, n *Node, target string, now ti
 	default:
 		ironicError(w, http.StatusBadRequest, "The requested action \"%s\" can not be performed on node \"%s\" while it is in state \"%s\".", target, n.UUID(), state)
 	}
+}
+
+// powerResults is the power state each power target ends in.
+var powerResults = map[string]string{
+	"power on": "power on", "power off": "power off", "rebooting": "power on",
+	"soft power off": "power off", "soft rebooting": "power on",
+}
+
+// power answers PUT /v1/nodes/{node}/states/power: the change takes
+// StepTime, target_power_state showing meanwhile, as a conductor does it.
+func (s *Server) power(w http.ResponseWriter, n *Node, target string, now time.Time) {
+	to, ok := powerResults[target]
+	if !ok {
+		ironicError(w, http.StatusBadRequest, "Invalid power target %q.", target)
+		return
+	}
+	if n.powerTo != "" {
+		ironicError(w, http.StatusConflict, "Node %s is locked by host fake-conductor, please retry after the current operation is completed.", n.UUID())
+		return
+	}
+	n.body["target_power_state"] = to
+	n.body["last_error"] = nil
+	n.powerTo, n.powerDue = to, now.Add(s.StepTime)
+	w.WriteHeader(http.StatusAccepted)
 }

@@ -26,6 +26,7 @@ func run(t *task.Task) (*ansible.Result, error) {
 		return nil, err
 	}
 	if ds[0].State == server.StateDiagnose {
+		t.Deprecate("state=diagnose is deprecated: use metalkit.baremetal.nova_bm_server_info (same flavor, name and availability_zone, same diagnosis)", "2.0.0")
 		values, msg, err := server.DiagnoseOnly(t.Ctx, c, ds[0])
 		if err != nil {
 			return nil, err

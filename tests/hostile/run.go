@@ -1,4 +1,4 @@
-// Package hostile is the adversarial suite of issue 12: it builds the five
+// Package hostile is the adversarial suite of issue 12: it builds the
 // module binaries and runs each, as Ansible does (`binary ARGS_FILE`),
 // with hostile input against in-process fakes on 127.0.0.1, asserting
 // the safe behaviour: one JSON result, the failed flag, a message naming
@@ -28,7 +28,7 @@ import (
 )
 
 // Modules are the binaries under test, by name (modules/<name>).
-var Modules = []string{"glance_rhcos", "ignition_render", "ironic_enroll", "ironic_introspect", "nova_bm_server"}
+var Modules = []string{"glance_rhcos", "ignition_render", "ironic_enroll", "ironic_introspect", "nova_bm_server", "ironic_node_action", "nova_bm_server_info"}
 
 // Bounds every case is held to.
 const (

@@ -20,7 +20,7 @@ import (
 )
 
 // examplesModules are the modules whose EXAMPLES are run, in flow order.
-var examplesModules = []string{"ironic_enroll", "ironic_introspect", "glance_rhcos", "ignition_render", "nova_bm_server"}
+var examplesModules = []string{"ironic_enroll", "ironic_introspect", "glance_rhcos", "ignition_render", "nova_bm_server", "nova_bm_server_info", "ironic_node_action"}
 
 // moduleExamples reads a module's EXAMPLES from its shipped docs sidecar
 // (collection/plugins/modules/NAME.yml, which the modules' drift tests keep

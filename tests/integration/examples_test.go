@@ -256,4 +256,28 @@ func TestModuleExamplesRun(t *testing.T) {
 		assert.Empty(t, b.serversNamed("blade-ocp-node-3"), "diagnose creates nothing")
 		require.NoError(t, servers.Delete(b.ctx, b.compute, pinned[0].ID).ExtractErr())
 	})
+
+	t.Run("nova_bm_server_info", func(t *testing.T) {
+		run := h.run(t, "nova_bm_server_info")
+		doctor := run.Task(t, "Which nodes can host the flavor, and why not the others? (changes nothing)")
+		assert.False(t, doctor.Changed())
+		assert.Equal(t, "on_demand", path(doctor.Result, "diagnosis", "cause"))
+		assert.NotEmpty(t, path(doctor.Result, "diagnosis", "summary"))
+		nodeReport(t, doctor.Result["diagnosis"].(map[string]any), "blade-ocp-node-3")
+		pinned := run.Task(t, "Why would a server of this name not go to the node it is pinned to?")
+		assert.Contains(t, pinned.Msg(), "blade-ocp-node-2", "the pin is explained")
+		assert.Zero(t, run.ChangedCount(), "an _info module changes nothing")
+	})
+
+	t.Run("ironic_node_action", func(t *testing.T) {
+		run := h.run(t, "ironic_node_action")
+		assert.True(t, run.Task(t, "Take a node away from Nova while its DIMM is replaced").Changed())
+		n3 := nodeNamed("blade-ocp-node-3")
+		require.NotNil(t, n3)
+		assert.False(t, n3.Maintenance, "the last example gives it back to Nova")
+		assert.Equal(t, "power off", n3.PowerState)
+		assert.Equal(t, "baremetal", n3.ResourceClass)
+		assert.Contains(t, n3.Properties["capabilities"], "profile:baremetal")
+		assert.Contains(t, n3.Traits, "CUSTOM_RHCOS")
+	})
 }
