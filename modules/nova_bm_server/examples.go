@@ -43,10 +43,9 @@ const examples = `
     msg: "{{ boot.server.name }} on node {{ boot.server.node.name }}: {{ boot.server.addresses }}"
 
 - name: Why would a baremetal server not schedule? (creates nothing)
-  metalkit.baremetal.nova_bm_server:
+  metalkit.baremetal.nova_bm_server_info:
     name: blade-ocp-node-3
     flavor: baremetal
-    state: diagnose
   register: doctor
 
 - name: One line to act on

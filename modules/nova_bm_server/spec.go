@@ -25,7 +25,7 @@ var spec = &ansible.Spec{
 		"Idempotent by name: an existing ACTIVE server of that name is left alone (C(changed=false)); a different image or flavor is reported in RV(mismatches) and as a warning, never silently ignored.",
 		"Pre-flight before any write: the image, flavor, networks, ports, key pair and pinned node must exist, and the user data must fit Nova's limit (65535 bytes once base64-encoded); otherwise the task fails naming every problem and creates nothing.",
 		"When the server goes to ERROR (or is still building at the timeout), the task fails with RV(diagnosis): for every Ironic node, the reasons Nova could not use it (not available, maintenance, already hosting an instance, power state unknown, resource class differing or caught in the C(CUSTOM_CUSTOM_) trap, capabilities or traits not matching, not discovered by Nova yet, Placement's inventory reserved or used, not an allocation candidate), the flavor's own problems (not zeroing C(resources:VCPU/MEMORY_MB/DISK_GB), no or several custom resource classes), and a one-line summary an operator can act on.",
-		"O(state=diagnose) gives the same diagnosis on demand for O(flavor) without creating anything.",
+		"O(state=diagnose) gives the same diagnosis on demand for O(flavor) without creating anything; it is deprecated (removed in 2.0.0): use M(metalkit.baremetal.nova_bm_server_info).",
 		"O(state=absent) deletes the server and, with O(wait), waits until it is gone and its Ironic node is cleaned back to C(available).",
 	},
 	Notes: []string{
@@ -50,7 +50,7 @@ var spec = &ansible.Spec{
 		"state": {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "absent", "diagnose"},
 			Description: []string{
 				"C(present) boots the server unless it exists; C(absent) deletes every server of the name.",
-				"C(diagnose) creates nothing: it reports which Ironic nodes could host O(flavor) and why the others cannot (and the fault of an existing server of the name).",
+				"C(diagnose) creates nothing: it reports which Ironic nodes could host O(flavor) and why the others cannot (and the fault of an existing server of the name). Deprecated: use M(metalkit.baremetal.nova_bm_server_info).",
 			}},
 		"image":  {Type: ansible.TypeStr, Description: []string{"Glance image, by name or ID (for example the RHCOS image uploaded by M(metalkit.baremetal.glance_rhcos)). It must be active."}},
 		"flavor": {Type: ansible.TypeStr, Description: []string{"Nova flavor, by name or ID; for bare metal it carries C(resources:CUSTOM_<CLASS>=1) and zeroes C(resources:VCPU), C(resources:MEMORY_MB) and C(resources:DISK_GB)."}},
