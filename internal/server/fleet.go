@@ -20,7 +20,6 @@ type Fleet struct {
 	// WaitForCapacity waits (within the task's deadline) until Placement
 	// offers every flavor on as many nodes as servers of it to create.
 	WaitForCapacity bool
-	CheckMode       bool
 }
 
 // Observe reads what every server needs, Concurrency at a time, and plans

@@ -34,7 +34,7 @@ func run(t *task.Task) (*ansible.Result, error) {
 		return &ansible.Result{Msg: msg, Values: values}, nil
 	}
 	fleet := server.Fleet{Concurrency: t.Int("concurrency"), Failfast: t.Bool("failfast"),
-		WaitForCapacity: t.Bool("wait_for_capacity") && !t.CheckMode, CheckMode: t.CheckMode}
+		WaitForCapacity: t.Bool("wait_for_capacity") && !t.CheckMode}
 	members, problems, err := fleet.Observe(t.Ctx, c, ds)
 	if err != nil {
 		return nil, err
