@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -274,7 +273,7 @@ func readPlacement(ctx context.Context, client *gophercloud.ServiceClient, ironi
 	if len(req.Resources) > 0 {
 		p.CandidatesQuery = CandidatesQuery(req)
 		p.Candidates, err = allocationCandidates(ctx, client, p.CandidatesQuery)
-		if gophercloud.ResponseCodeIs(err, http.StatusBadRequest) && strings.Contains(err.Error(), "No such resource class") {
+		if classUnknown(err) {
 			// Placement has never seen the class: no node of it was reported.
 			p.UnknownClasses = unknownClasses(err.Error(), req)
 			p.Candidates, err = map[string]bool{}, nil
@@ -332,9 +331,14 @@ func Capacity(ctx context.Context, placement *gophercloud.ServiceClient, flavor 
 	pc := *placement
 	pc.Microversion = PlacementMicroversion // allocation_candidates needs 1.10 or later
 	got, err := allocationCandidates(ctx, &pc, CandidatesQuery(ReadFlavor(flavor)))
-	var code gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &code) && code.Actual == http.StatusBadRequest && strings.Contains(string(code.Body), "No such resource class") {
+	if classUnknown(err) {
 		return 0, nil // no node has reported the class yet
 	}
 	return len(got), err
+}
+
+// classUnknown tells Placement's answer to a query naming a resource class
+// it has never seen (no node of that class was reported yet).
+func classUnknown(err error) bool {
+	return gophercloud.ResponseCodeIs(err, http.StatusBadRequest) && strings.Contains(err.Error(), "No such resource class")
 }
