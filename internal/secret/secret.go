@@ -72,16 +72,8 @@ func AddURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// An unparsable URL may still hold "user:pass@": register the
-		// text between the scheme's "//" and the "@" as a whole.
-		if i := strings.Index(raw, "://"); i >= 0 {
-			rest := raw[i+3:]
-			if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at > 0 {
-				Add(rest[:at])
-				if c := strings.Index(rest[:at], ":"); c >= 0 {
-					Add(rest[c+1 : at])
-				}
-			}
-		}
+		// userinfo as a whole and its password.
+		Add(userinfo(raw), rawPassword(raw))
 		return raw
 	}
 	if len(u.RawQuery) >= 8 {
@@ -96,8 +88,9 @@ func AddURL(raw string) string {
 	return u.Redacted()
 }
 
-// rawPassword is the password of a URL as written, before percent-decoding.
-func rawPassword(raw string) string {
+// userinfo is the "user:pass" of a URL as written, before "@" in its
+// authority ("" when it has none).
+func userinfo(raw string) string {
 	i := strings.Index(raw, "://")
 	if i < 0 {
 		return ""
@@ -107,9 +100,13 @@ func rawPassword(raw string) string {
 	if at < 0 {
 		return ""
 	}
-	info := rest[:at]
-	if c := strings.Index(info, ":"); c >= 0 {
-		return info[c+1:]
+	return rest[:at]
+}
+
+// rawPassword is the password of a URL as written, before percent-decoding.
+func rawPassword(raw string) string {
+	if _, pass, ok := strings.Cut(userinfo(raw), ":"); ok {
+		return pass
 	}
 	return ""
 }
