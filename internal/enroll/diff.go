@@ -3,6 +3,8 @@ package enroll
 import (
 	"sort"
 	"strings"
+
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // Diff is one node's before/after, as Ansible's diff mode shows it.
@@ -129,7 +131,7 @@ func setPath(m map[string]any, segs []string, val any, remove bool) {
 func maskSecrets(di map[string]any) map[string]any {
 	out := make(map[string]any, len(di))
 	for k, v := range di {
-		if IsSecretKey(k) && v != nil && v != "" {
+		if secret.IsKey(k) && v != nil && v != "" {
 			v = maskedValue
 		}
 		out[k] = v

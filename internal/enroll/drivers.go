@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-
-	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // Driver is what an instackenv pm_type means in today's Ironic: a hardware
@@ -335,7 +333,3 @@ func (c *Classic) Warning(node string) string {
 	return fmt.Sprintf("%s: pm_type %q is a classic driver name (removed from Ironic in Rocky); mapped to hardware type %q with boot_interface %q and deploy_interface %q. Write pm_type: %s to silence this warning.",
 		node, c.Name, c.Driver.HardwareType, c.Interfaces["boot_interface"], c.Interfaces["deploy_interface"], c.Driver.HardwareType)
 }
-
-// IsSecretKey tells whether a driver_info key holds a credential: Ironic
-// masks these on read, and we never print them.
-func IsSecretKey(key string) bool { return secret.IsKey(key) }

@@ -246,7 +246,7 @@ func (p *nodeParser) parse(index int, item any) *Node {
 	}
 	// Register every credential first: later problems must not leak one.
 	for k, v := range raw {
-		if k == "pm_password" || IsSecretKey(k) {
+		if k == "pm_password" || secret.IsKey(k) {
 			if s, ok := scalarString(v); ok && s != "" {
 				p.in.Secrets = append(p.in.Secrets, s)
 			}
@@ -544,7 +544,7 @@ func (p *nodeParser) parse(index int, item any) *Node {
 					continue
 				}
 			}
-			if IsSecretKey(k) {
+			if secret.IsKey(k) {
 				if s, ok := p.secret(k, v); ok {
 					n.DriverInfo[k] = s
 				}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // States a node can be asked to start in.
@@ -351,17 +353,17 @@ func planUpdate(p *Plan, obs *Observed, opts Options) {
 		want := n.DriverInfo[k]
 		have, set := ex.DriverInfo[k]
 		path := "/driver_info/" + pointerEscape(k)
-		secret := IsSecretKey(k)
+		isSecret := secret.IsKey(k)
 		switch {
 		case !set || have == nil:
-			add("add", path, want, secret)
-		case secret && have == ironicMask:
+			add("add", path, want, isSecret)
+		case isSecret && have == ironicMask:
 			if opts.UpdatePassword == PasswordAlways {
 				add("replace", path, want, true)
 			}
 		case !sameValue(want, have):
-			if !secret || opts.UpdatePassword == PasswordAlways {
-				add("replace", path, want, secret)
+			if !isSecret || opts.UpdatePassword == PasswordAlways {
+				add("replace", path, want, isSecret)
 			}
 		}
 	}

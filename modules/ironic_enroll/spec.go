@@ -5,7 +5,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
-	"github.com/metalkit/baremetal/internal/enroll"
+	"github.com/metalkit/baremetal/internal/secret"
 )
 
 // defaultTimeout is the task's budget in seconds: BMC validation of
@@ -52,7 +52,7 @@ var spec = &ansible.Spec{
 				Type: ansible.TypeList, Elements: ansible.TypeDict,
 				// Free-form dicts: pm_password and the driver_info
 				// credentials are no_log from the start of validation.
-				NoLogKey: enroll.IsSecretKey,
+				NoLogKey: secret.IsKey,
 				Description: []string{
 					"Node definitions in the instackenv format (the items of its C(nodes) list); see the notes for the fields.",
 					"Mutually exclusive with O(nodes_file).",
