@@ -5,7 +5,7 @@
 # (`server create --wait` per server); and one server alone (the fleet's
 # target is within 2x of it, and at least 4x faster than the loop).
 # The Go benchmark is BenchmarkServerFleet (tests/integration/fleet_test.go).
-# Usage: tests/bench/fleet.sh [N] (FLEET_BENCH_CONCURRENCY, default 5: the test bed Nova is on sqlite). Needs: make collection, tests/services/up.sh all.
+# Usage: tests/bench/fleet.sh [N] (FLEET_BENCH_CONCURRENCY, default 10, the module's default). Needs: make collection, tests/services/up.sh all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export FLEET_BENCH_N=${1:-${FLEET_BENCH_N:-10}}

@@ -66,22 +66,17 @@ func TestServerFleetOnRealNova(t *testing.T) {
         flavor: %s
         network: ctlplane
         state: %s
-        concurrency: 2
         wait_for_capacity: %v
         timeout: 420
         servers:%s
 `, image, flavor, state, wait, items(list, extra))
 	}
 
-	// Two at a time: the test bed's Nova keeps its databases in sqlite,
-	// which loses a scheduling request now and then under five concurrent
-	// builds (a server left in BUILD/scheduling); the fleet's own
-	// concurrency is what is tested, not Nova's.
 	// Right after the nodes were provided: Nova has not reported them to
 	// Placement yet; the task waits for the capacity, then boots all five.
 	start := time.Now()
 	run := RunPlaybook(t, play("present", names, "", true), b.env)
-	require.Equal(t, 0, run.ExitCode, "stdout: %s\nstderr: %s", run.Stdout, run.Stderr)
+	require.Equal(t, 0, run.ExitCode, run.Why())
 	boot := run.Task(t, "fleet")
 	t.Logf("5 servers in one task: %.1f s (%s); capacity %v", time.Since(start).Seconds(), boot.Msg(), boot.Result["capacity"])
 	assert.True(t, boot.Changed())
@@ -100,12 +95,12 @@ func TestServerFleetOnRealNova(t *testing.T) {
 	assert.Len(t, landed, 5, "five servers on five nodes")
 
 	again := RunPlaybook(t, play("present", names, "", false), b.env)
-	require.Equal(t, 0, again.ExitCode, "stdout: %s", again.Stdout)
+	require.Equal(t, 0, again.ExitCode, again.Why())
 	assert.False(t, again.Task(t, "fleet").Changed(), again.Task(t, "fleet").Msg())
 	assert.Equal(t, "5 servers: 5 unchanged", again.Task(t, "fleet").Msg())
 
 	gone := RunPlaybook(t, play("absent", names, "", false), b.env)
-	require.Equal(t, 0, gone.ExitCode, "stdout: %s", gone.Stdout)
+	require.Equal(t, 0, gone.ExitCode, gone.Why())
 	assert.Equal(t, "5 servers: 5 deleted", gone.Task(t, "fleet").Msg())
 	for _, n := range fleetNodes {
 		got, err := nodes.Get(b.ctx, b.bm, n.UUID).Extract()
@@ -163,10 +158,8 @@ func BenchmarkServerFleet(bb *testing.B) {
 		names = append(names, name)
 		items = append(items, map[string]any{"name": name})
 	}
-	// Five at a time: the test bed's Nova keeps its database in sqlite,
-	// which ten concurrent builds lock ("Failure prepping block device:
-	// database is locked"); a MySQL-backed Nova takes the whole fleet.
-	concurrency := 5
+	// The module's default concurrency (10) unless FLEET_BENCH_CONCURRENCY says otherwise.
+	concurrency := 10
 	if v, _ := strconv.Atoi(os.Getenv("FLEET_BENCH_CONCURRENCY")); v > 0 {
 		concurrency = v
 	}

@@ -92,6 +92,32 @@ func (p *PlaybookRun) ChangedCount() int {
 	return int(n)
 }
 
+// Why says why a run failed in a few lines: each failed task's msg and the
+// name and msg of each failed item of its servers or nodes list (a fleet's
+// outcome is in there, and the whole json document is too long to show).
+func (p *PlaybookRun) Why() string {
+	var b strings.Builder
+	for _, tr := range p.Tasks {
+		if !tr.Failed() {
+			continue
+		}
+		fmt.Fprintf(&b, "task %q: %s\n", tr.Name, tr.Msg())
+		for _, key := range []string{"servers", "nodes"} {
+			list, _ := tr.Result[key].([]any)
+			for _, item := range list {
+				m, _ := item.(map[string]any)
+				if failed, _ := m["failed"].(bool); failed {
+					fmt.Fprintf(&b, "  %v: %v\n", m["name"], m["msg"])
+				}
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return fmt.Sprintf("exit code %d, no task failed; stderr: %.2000s", p.ExitCode, p.Stderr)
+	}
+	return b.String()
+}
+
 // Output is everything the run printed, for secret-leak assertions.
 func (p *PlaybookRun) Output() string { return p.Stdout + "\n" + p.Stderr }
 

@@ -779,7 +779,7 @@ func BenchmarkServerBootDelete(bb *testing.B) {
 }
 
 // cli runs the openstack CLI; like an operator, it tries again (up to
-// three times) when Nova answers 500 on its busy sqlite database.
+// three times) when Nova answers HTTP 500.
 func cli(tb testing.TB, env []string, args ...string) string {
 	tb.Helper()
 	for attempt := 1; ; attempt++ {

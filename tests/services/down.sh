@@ -12,7 +12,7 @@ S=$SERVICES_DIR
 GROUPS_ORDER=(
   "nova/nova-api nova/nova-compute nova/nova-scheduler nova/nova-conductor"
   "placement/placement neutron/neutron-real neutron/neutron-standin ironic-inspector/ironic-inspector ironic/ironic glance/glance-api standalone-ironic/ironic standalone-glance/glance-api bmc/bmc"
-  "rabbitmq/rabbitmq"
+  "rabbitmq/rabbitmq mariadb/mariadb"
   "rabbitmq/epmd keystone/keystone"
 )
 stopped=0

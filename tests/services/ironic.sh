@@ -35,7 +35,7 @@ host = $HOST
 debug = ${SERVICES_DEBUG:-false}
 log_dir = $D
 log_file = ironic.log
-# redfish and idrac are enabled so such nodes can be enrolled and pass `validate` for power (they stay in
+# redfish and idrac are enabled so such nodes can be enrolled and pass validate for power (they stay in
 # enroll here: there is no Redfish BMC emulator in Debian (no sushy-tools), and nothing may contact an address
 # outside 127.0.0.1). idrac: idrac-wsman is Zed's default (listed first by the type; reads drac_*), idrac-redfish
 # what current Ironic's Redfish-only idrac type uses (reads redfish_*); a node picks one with power_interface.

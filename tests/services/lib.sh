@@ -79,6 +79,14 @@ http_up() { local c; c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1
 # -scheduler and -compute heartbeats still hit "database is locked" with 5 s.
 wal() { $PY -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL')" "$1"; }
 
+# MariaDB (mariadb.sh) for Nova and Placement, on a unix socket only.
+MARIADB_SOCKET=$SERVICES_DIR/mariadb/mysqld.sock
+mariadb_sql() { mariadb --no-defaults -S "$MARIADB_SOCKET" -u root -N -B -e "$1"; }
+# mysql_url DB : the oslo.db connection URL of database DB
+mysql_url() { echo "mysql+pymysql://openstack:$SERVICE_PASSWORD@localhost/$1?unix_socket=$MARIADB_SOCKET&charset=utf8mb4"; }
+# fresh_db DB : drop and create database DB (a schema sync follows)
+fresh_db() { mariadb_sql "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\` CHARACTER SET utf8mb4;"; }
+
 # authsec SECTION USER : keystone password auth block for a service user in project 'service'
 authsec() {
 cat <<S

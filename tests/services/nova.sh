@@ -3,10 +3,11 @@
 #   placement-api   127.0.0.1:8778 (threaded wsgi-serve.py)
 #   nova-api        127.0.0.1:8774 (osapi_compute only, 1 worker), nova-conductor, nova-scheduler,
 #   nova-compute    (compute_driver=ironic.IronicDriver, host metalkit-compute)
-# sqlite for nova_api, nova_cell0, nova_cell1 and placement (WAL), RabbitMQ on loopback, Keystone auth.
-# Requires keystone.sh, rabbitmq.sh, ironic.sh main, glance.sh main and neutron.sh to be up.
+# MariaDB (mariadb.sh, unix socket) for nova_api, nova_cell0, nova_cell1 and placement, RabbitMQ on loopback,
+# Keystone auth.
+# Requires mariadb.sh, keystone.sh, rabbitmq.sh, ironic.sh main, glance.sh main and neutron.sh to be up.
 # Usage: nova.sh [--prepare-db | --placement-only]   (state in $SERVICES_DIR/nova and $SERVICES_DIR/placement)
-#   --prepare-db      write the configs and create the sqlite schemas only (needs no other service running)
+#   --prepare-db      write the configs and create the schemas only (needs mariadb.sh only)
 #   --placement-only  placement without nova
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
@@ -26,14 +27,13 @@ log_file = placement.log
 auth_strategy = keystone
 
 [placement_database]
-connection = sqlite:///$P/placement.sqlite?check_same_thread=false&timeout=30
+connection = $(mysql_url placement)
 CONF
   authsec keystone_authtoken placement; echo "www_authenticate_uri = $KEYSTONE_URL"; } > "$P/placement.conf"
-if [ ! -e "$P/.db-ready" ]; then
-  rm -f "$P"/placement.sqlite*
+if [ ! -e "$P/.db-ready-mariadb" ]; then
+  fresh_db placement || fail "placement database" "$SERVICES_DIR/mariadb/error.log"
   placement-manage --config-file "$P/placement.conf" db sync >>"$P/dbsync.log" 2>&1 || fail "placement db sync" "$P/dbsync.log"
-  wal "$P/placement.sqlite"
-  touch "$P/.db-ready"
+  touch "$P/.db-ready-mariadb"
 fi
 start_placement() {
   if alive "$P/placement.pid" && http_up http://127.0.0.1:$PLACEMENT_PORT/; then
@@ -110,10 +110,10 @@ auth_strategy = keystone
 api_paste_config = $D/api-paste.ini
 
 [api_database]
-connection = sqlite:///$D/nova_api.sqlite?timeout=30
+connection = $(mysql_url nova_api)
 
 [database]
-connection = sqlite:///$D/nova_cell1.sqlite?timeout=30
+connection = $(mysql_url nova_cell1)
 
 [conductor]
 workers = 1
@@ -149,14 +149,14 @@ authsec service_user nova; echo "send_service_user_token = false"
 
 NM() { $PY -c 'import sys; sys.argv[0]="nova-manage"; from nova.cmd.manage import main; sys.exit(main())' \
          --config-file "$D/nova.conf" "$@" >>"$D/manage.log" 2>&1; }
-if [ ! -e "$D/.db-ready" ]; then
-  rm -f "$D"/nova_*.sqlite*
+if [ ! -e "$D/.db-ready-mariadb" ]; then
+  for db in nova_api nova_cell0 nova_cell1; do fresh_db $db || fail "nova database $db" "$SERVICES_DIR/mariadb/error.log"; done
+  rm -f "$D"/nova_*.sqlite* "$D/.db-ready" "$D/.host-mapped"   # left by a run dir of the sqlite days
   NM api_db sync || fail "nova-manage api_db sync" "$D/manage.log"
-  NM cell_v2 map_cell0 --database_connection "sqlite:///$D/nova_cell0.sqlite?timeout=30" || fail "nova-manage cell_v2 map_cell0" "$D/manage.log"
+  NM cell_v2 map_cell0 --database_connection "$(mysql_url nova_cell0)" || fail "nova-manage cell_v2 map_cell0" "$D/manage.log"
   NM cell_v2 create_cell --name cell1 || fail "nova-manage cell_v2 create_cell" "$D/manage.log"
   NM db sync || fail "nova-manage db sync" "$D/manage.log"
-  for f in nova_api nova_cell0 nova_cell1; do wal "$D/$f.sqlite"; done
-  touch "$D/.db-ready"
+  touch "$D/.db-ready-mariadb"
 fi
 [ "$MODE" = --prepare-db ] && { log "nova and placement databases ready"; exit 0; }
 
@@ -179,7 +179,7 @@ for s in nova-conductor nova-scheduler nova-compute; do alive "$D/$s.pid" || fai
 # Map the compute host to cell1 as soon as nova-compute has registered its service row: the scheduler's
 # periodic discovery would only do it once the first Ironic node exists, and a first boot would race it.
 t0=$(ms)
-until $PY -c "import sqlite3,sys; sys.exit(0 if sqlite3.connect(sys.argv[1]).execute(\"select 1 from services where topic='compute' and host='metalkit-compute' and deleted=0\").fetchone() else 1)" "$D/nova_cell1.sqlite" 2>/dev/null; do
+until [ -n "$(mariadb_sql "select 1 from nova_cell1.services where topic='compute' and host='metalkit-compute' and deleted=0" 2>/dev/null)" ]; do
   alive "$D/nova-compute.pid" || fail nova-compute "$D/nova-compute.log" "$D/nova-compute.stdout.log"
   [ $(( $(ms) - t0 )) -gt 120000 ] && fail "nova-compute (no service registration after 120 s)" "$D/nova-compute.log"
   sleep 0.5

@@ -62,7 +62,7 @@ has inspector  && pkgs+=(python3-ironic-inspector python3-keystonemiddleware)
 has glance || has standalone && pkgs+=(python3-glance python3-keystonemiddleware)
 has rabbitmq   && pkgs+=(rabbitmq-server)
 has neutron    && [ "$NEUTRON" = real ] && pkgs+=(python3-neutron)
-has placement  && pkgs+=(python3-placement)
+has placement  && pkgs+=(python3-placement mariadb-server python3-pymysql)
 has nova       && pkgs+=(python3-nova genisoimage)
 apt_ensure "${pkgs[@]}"
 
@@ -96,8 +96,10 @@ has ironic     && { job ironic "$HERE/ironic.sh" main; p1+=(ironic); }
 has inspector  && { job inspector "$HERE/inspector.sh"; p1+=(inspector); }
 has glance     && { job glance "$HERE/glance.sh" main; p1+=(glance); }
 has rabbitmq   && { job rabbitmq "$HERE/rabbitmq.sh"; p1+=(rabbitmq); }
-# schemas (nova-manage / placement-manage / neutron models) need no running service: overlap them with Keystone
-has nova       && { job nova-db "$HERE/nova.sh" --prepare-db; p1+=(nova-db); }
+# schemas (nova-manage / placement-manage / neutron models) need no running service but MariaDB: overlap them
+# with Keystone
+nova_db() { "$HERE/mariadb.sh" && { ! has nova || "$HERE/nova.sh" --prepare-db; }; }
+has placement  && { job nova-db nova_db; p1+=(nova-db); }
 has neutron    && [ "$NEUTRON" = real ] && { job neutron-db "$HERE/neutron.sh" --prepare-db; p1+=(neutron-db); }
 [ ${#p1[@]} -gt 0 ] && wait_jobs "${p1[@]}"
 # phase 2: needs Keystone's users/catalog and RabbitMQ
