@@ -73,6 +73,7 @@ func Options(defaultTimeout int) map[string]*ansible.Option {
 				"If I(cloud) is a dict, it contains a complete cloud configuration like would be in a section of clouds.yaml, and I(auth), I(auth_type), I(region_name), I(validate_certs), I(ca_cert), I(client_key), I(api_timeout) and a non-default I(interface) must not be given.",
 				"Not needed if I(auth) is provided or if OpenStack C(OS_*) environment variables are present (for example after C(source stackrc)).",
 				"For standalone Ironic/Glance, the cloud config may set C(baremetal_endpoint_override) and C(image_endpoint_override).",
+				"The cloud config may set C(status_code_retries) (keystoneauth's name, 0 to 100, default 11): how many times a transient failure (409 lock, 503, a refused connection, a reset on an idempotent request) is tried again, with a backoff from 1 s doubling to 20 s.",
 			},
 		},
 		"auth": {

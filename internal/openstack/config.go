@@ -37,6 +37,9 @@ type resolved struct {
 	cert       string
 	key        string
 	apiTimeout time.Duration
+	// retries is clouds.yaml's status_code_retries (keystoneauth's name):
+	// how many times a transient failure is tried again; -1 when unset.
+	retries int
 	// overrides maps a service type (baremetal, image, ...) to its
 	// <type>_endpoint_override.
 	overrides map[string]string
@@ -341,6 +344,7 @@ func finish(c config, source string) (*resolved, error) {
 		cert:      str(c["cert"]),
 		key:       str(c["key"]),
 		overrides: map[string]string{},
+		retries:   -1,
 	}
 	if a, ok := c["auth"].(map[string]any); ok {
 		for k, v := range a {
@@ -370,6 +374,13 @@ func finish(c config, source string) (*resolved, error) {
 			return nil, fmt.Errorf("api_timeout: %q is not a number of seconds", v)
 		}
 		r.apiTimeout = time.Duration(f * float64(time.Second))
+	}
+	if v := str(c["status_code_retries"]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 100 {
+			return nil, fmt.Errorf("status_code_retries: %q is not a whole number from 0 to 100", v)
+		}
+		r.retries = n
 	}
 	switch r.iface {
 	case "", "public", "internal", "admin":

@@ -60,6 +60,9 @@ func Connect(ctx context.Context, opts Options) (*Cloud, error) {
 	if err != nil {
 		return nil, Describe(err, "openstack configuration")
 	}
+	if opts.Retry.MaxAttempts <= 0 && cfg.retries >= 0 {
+		opts.Retry.MaxAttempts = cfg.retries + 1
+	}
 	policy := opts.Retry.withDefaults()
 	r := &retrier{policy: policy}
 	if opts.Timeout > 0 {

@@ -577,3 +577,37 @@ func TestBackoff(t *testing.T) {
 	withHeader := gophercloud.ErrUnexpectedResponseCode{Actual: 503, ResponseHeader: http.Header{"Retry-After": {"5"}}}
 	assert.Equal(t, time.Second, r.backoff(1, withHeader), "Retry-After, capped at MaxDelay")
 }
+
+// clouds.yaml's status_code_retries (keystoneauth's name) bounds the tries:
+// 2 retries is 3 attempts; a value that is no count is refused by name.
+func TestStatusCodeRetriesFromCloudConfig(t *testing.T) {
+	isolate(t)
+	f := newFakeCloud(t)
+	var calls atomic.Int32
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/baremetal/v1/nodes" {
+			return false
+		}
+		calls.Add(1)
+		writeJSON(w, 503, map[string]any{"error_message": `{"faultstring": "down"}`})
+		return true
+	}
+	cloud := func(retries any) Options {
+		return Options{CloudConfig: map[string]any{"auth_type": "none", "auth": map[string]any{"endpoint": f.url("/baremetal")},
+			"status_code_retries": retries}, Retry: RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
+	}
+	c, err := Connect(context.Background(), cloud(2))
+	require.NoError(t, err)
+	bm, err := c.Baremetal(context.Background())
+	require.NoError(t, err)
+	_, err = nodes.List(bm, nil).AllPages(context.Background())
+	require.Error(t, err)
+	assert.EqualValues(t, 3, calls.Load())
+	assert.Contains(t, Describe(err, "nodes").Error(), "after 3 attempts")
+
+	for _, bad := range []any{"many", -1, 101} {
+		_, err := Connect(context.Background(), cloud(bad))
+		require.Error(t, err, "%v", bad)
+		assert.Contains(t, err.Error(), "status_code_retries")
+	}
+}
