@@ -96,6 +96,7 @@ func (r *retrier) retry(ctx context.Context, method, url string, opts *gopherclo
 		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: "time budget spent"}
 	}
 	slog.Debug("openstack: retrying", "method", method, "url", url, "reason", why, "attempt", failCount, "delay", delay)
+	countRetry(why)
 	if perr := poll.Sleep(ctx, delay); perr != nil {
 		return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(perr)}
 	}

@@ -65,6 +65,9 @@ type Task struct {
 // Run is main() of every module: ansible.Run with the task runtime around run.
 func Run(spec *ansible.Spec, budget Budget, run func(*Task) (*ansible.Result, error)) {
 	out := os.Stdout
+	if spec.Options["cloud"] != nil {
+		spec.Return[RetriesKey] = retriesDoc
+	}
 	restore := scrubStderr()
 	code := ansible.Main(spec, out, Wrap(budget, run))
 	restore()
@@ -81,15 +84,55 @@ func Wrap(budget Budget, run func(*Task) (*ansible.Result, error)) func(*ansible
 		}
 		defer t.end()
 		res, err := run(t)
+		retries := openstack.Retries()
 		if err != nil {
-			return nil, t.explain(err)
+			return nil, withRetries(t.explain(err), retries)
+		}
+		if retries != nil {
+			if res.Values == nil {
+				res.Values = map[string]any{}
+			}
+			res.Values[RetriesKey] = retries
 		}
 		return res, nil
 	}
 }
 
+// RetriesKey is the result key that says what the cloud made the task
+// retry: reason -> retries ("503 unavailable": 3), present only when it did.
+const RetriesKey = "api_retries"
+
+// retriesDoc documents RetriesKey in every module that talks to a cloud.
+var retriesDoc = &ansible.ReturnValue{
+	Description: []string{
+		"What the cloud made the task retry: the reason (V(409 conflict), V(503 unavailable), V(500 server error), V(502 from a proxy), V(connection refused), V(connection reset)) and how many retries it took.",
+		"The cloud config's C(status_code_retries) bounds the tries of one request.",
+	},
+	Returned: "when a request was retried, on success and on failure",
+	Type:     "dict",
+	Sample:   map[string]any{"503 unavailable": 3, "connection refused": 1},
+}
+
+// withRetries adds the retry tally to a failure's result: a task that failed
+// after retries says how many it made and why.
+func withRetries(err error, retries map[string]int) error {
+	if retries == nil {
+		return err
+	}
+	var f *ansible.Failure
+	if !errors.As(err, &f) {
+		return &ansible.Failure{Msg: err.Error(), Values: map[string]any{RetriesKey: retries}}
+	}
+	values := map[string]any{RetriesKey: retries}
+	for k, v := range f.Values {
+		values[k] = v
+	}
+	return &ansible.Failure{Msg: f.Msg, Values: values}
+}
+
 func begin(m *ansible.Module, budget Budget) (*Task, error) {
 	registerURLSecrets(m.Params)
+	openstack.ResetRetries()
 	t := &Task{Module: m, budget: budget}
 	for _, name := range timeoutOptions(m.Params) {
 		d, err := Seconds(name, m.Params[name])

@@ -3,16 +3,23 @@ package task
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/ansible/ansibletest"
+	"github.com/metalkit/baremetal/internal/openstack"
 )
 
 var spec = &ansible.Spec{
@@ -114,4 +121,64 @@ func TestSecondsReadsWholeNumbersOnly(t *testing.T) {
 		_, err := Seconds("timeout", v)
 		assert.Error(t, err, "%v", v)
 	}
+}
+
+// A task whose requests were retried says so in its result, on success and
+// on failure: api_retries, reason -> retries; a task without retries has no
+// such key (the tally is per task, not per process).
+func TestRetriesAreReported(t *testing.T) {
+	var fails atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/", "/v1", "/v1/":
+			_, _ = io.WriteString(w, `{"versions": [{"id": "v1", "status": "CURRENT", "version": "1.78", "min_version": "1.1"}],
+				"default_version": {"id": "v1", "status": "CURRENT", "version": "1.78", "min_version": "1.1"}, "id": "v1", "version": {"version": "1.78", "min_version": "1.1"}}`)
+		case "/v1/nodes":
+			if fails.Add(-1) >= 0 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, `{"error_message": "{\"faultstring\": \"busy\"}"}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"nodes": []}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	cloudSpec := &ansible.Spec{Name: "probe", Options: map[string]*ansible.Option{"cloud": {Type: ansible.TypeRaw}}}
+	list := func(tk *Task) (*ansible.Result, error) {
+		c, err := tk.Cloud()
+		if err != nil {
+			return nil, err
+		}
+		bm, err := c.Baremetal(tk.Ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := nodes.List(bm, nil).AllPages(tk.Ctx); err != nil {
+			return nil, openstack.Describe(err, "nodes")
+		}
+		return &ansible.Result{Msg: "listed"}, nil
+	}
+	args := func(retries int) map[string]any {
+		return map[string]any{"cloud": map[string]any{"auth_type": "none", "auth": map[string]any{"endpoint": srv.URL},
+			"status_code_retries": retries}}
+	}
+
+	fails.Store(2)
+	res := ansibletest.RunWithArgs(t, cloudSpec, args(5), Wrap(WholeTask, list))
+	require.Equal(t, false, res["failed"], "%v", res["msg"])
+	assert.Equal(t, map[string]any{"503 unavailable": 2.0}, res[RetriesKey])
+
+	fails.Store(100)
+	res = ansibletest.RunWithArgs(t, cloudSpec, args(1), Wrap(WholeTask, list))
+	require.Equal(t, true, res["failed"])
+	assert.Contains(t, res["msg"], "after 2 attempts")
+	assert.Equal(t, map[string]any{"503 unavailable": 1.0}, res[RetriesKey])
+
+	fails.Store(0)
+	res = ansibletest.RunWithArgs(t, cloudSpec, args(5), Wrap(WholeTask, list))
+	require.Equal(t, false, res["failed"], "%v", res["msg"])
+	assert.NotContains(t, res, RetriesKey)
 }

@@ -1,9 +1,10 @@
 #!/bin/bash
-# MariaDB 10.11 (Debian 12 mariadb-server) for Nova and Placement: a private server on a unix socket only
+# MariaDB 10.11 (Debian 12 mariadb-server) for Nova, Placement and Neutron: a private server on a unix socket only
 # (skip-networking: it listens on no TCP port at all), run as root from the run dir, no systemd.
 # Why not sqlite as the other services: Nova's four processes write the same cell database at once, and
 # under a few concurrent builds sqlite loses the race ("database is locked" in nova-conductor, a server
-# left in BUILD/scheduling); Nova's own CI runs on MySQL.
+# left in BUILD/scheduling); Nova's own CI runs on MySQL. Neutron's port writes, ten builds at once, waited
+# seconds each on sqlite's busy handler.
 # Usage: mariadb.sh   (state in $SERVICES_DIR/mariadb; clients connect with $MARIADB_SOCKET, see lib.sh)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
@@ -38,7 +39,8 @@ if [ ! -e "$D/.initialized" ]; then
   mariadb-install-db --defaults-file="$D/my.cnf" --auth-root-authentication-method=socket \
     --skip-test-db >"$D/install.log" 2>&1 || fail mariadb-install-db "$D/install.log"
   # a new data dir holds no schema: Nova and Placement sync theirs again
-  rm -f "$SERVICES_DIR"/nova/.db-ready* "$SERVICES_DIR"/nova/.host-mapped "$SERVICES_DIR"/placement/.db-ready*
+  rm -f "$SERVICES_DIR"/nova/.db-ready* "$SERVICES_DIR"/nova/.host-mapped "$SERVICES_DIR"/placement/.db-ready* \
+    "$SERVICES_DIR"/neutron/.db-ready*
   touch "$D/.initialized"
 fi
 

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Networking API on 127.0.0.1:9696 for Nova.
-#   NEUTRON=real     Debian 12's real neutron-server (python3-neutron 21, Zed): ML2, flat type driver, sqlite,
+#   NEUTRON=real     Debian 12's real neutron-server (python3-neutron 21, Zed): ML2, flat type driver, MariaDB,
 #                    keystone auth, RabbitMQ, and the agentless in-repo mechanism driver neutron/metalkit_ml2.py
 #                    (Debian has no networking-baremetal). Creates the shared flat network 'ctlplane'.
 #   NEUTRON=standin  neutron-standin.py: an in-memory Neutron API STAND-IN (not a real Neutron).
 # Usage: neutron.sh [--prepare-db]     (state in $SERVICES_DIR/neutron; default NEUTRON=real)
-#   --prepare-db  real Neutron only: write the config and create the sqlite schema, start nothing
+#   --prepare-db  real Neutron only: write the config and create the schema (needs mariadb.sh), start nothing
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
 MODE=${1:-}
@@ -88,7 +88,7 @@ notify_nova_on_port_status_changes = true
 notify_nova_on_port_data_changes = true
 
 [database]
-connection = sqlite:///$D/neutron.sqlite?check_same_thread=false&timeout=30
+connection = $(mysql_url neutron)
 
 [oslo_concurrency]
 lock_path = $D/lock
@@ -111,15 +111,15 @@ CONF
   mkdir -p "$D/lock"
   # the mechanism driver's entry point is declared by the dist-info next to it
   export PYTHONPATH=$HERE/neutron${PYTHONPATH:+:$PYTHONPATH}
-  if [ ! -e "$D/.db-ready" ]; then
-    rm -f "$D"/neutron.sqlite*
-    # alembic migrations cannot run on sqlite ("No support for ALTER of constraints in SQLite dialect"):
-    # build the schema from the models, then stamp the heads
+  if [ ! -e "$D/.db-ready-mariadb" ]; then
+    rm -f "$D"/neutron.sqlite* "$D/.db-ready"   # left by a run dir of the sqlite days
+    fresh_db neutron || fail "neutron database" "$SERVICES_DIR/mariadb/error.log"
+    # the schema from the models (as Neutron's own unit tests build theirs: seconds, where the ~300 alembic
+    # migrations take minutes), then the heads stamped
     $PY "$HERE/neutron/create_schema.py" "$D/neutron.conf" >>"$D/dbsync.log" 2>&1 || fail "neutron schema from models" "$D/dbsync.log"
     $PY -c 'import sys; sys.argv[0]="neutron-db-manage"; from neutron.db.migration.cli import main; sys.exit(main())' \
       --config-file "$D/neutron.conf" stamp heads >>"$D/dbsync.log" 2>&1 || fail "neutron-db-manage stamp heads" "$D/dbsync.log"
-    wal "$D/neutron.sqlite"
-    touch "$D/.db-ready"
+    touch "$D/.db-ready-mariadb"
   fi
 }
 [ "$MODE" = --prepare-db ] && { log "neutron database ready"; exit 0; }

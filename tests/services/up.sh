@@ -4,10 +4,10 @@
 # Usage: tests/services/up.sh [all | LIST]          (make services-up SERVICES=...)
 #   all (default)  keystone, bmc, ironic, inspector, glance, standalone (noauth ironic+glance), rabbitmq, neutron,
 #                  placement, nova; then flavor 'baremetal' and network 'ctlplane'
-#   LIST           comma list of: keystone ironic inspector glance bmc standalone rabbitmq neutron placement nova;
-#                  dependencies are implied (nova => keystone rabbitmq placement neutron ironic glance bmc
+#   LIST           comma list of: keystone ironic inspector glance bmc standalone rabbitmq mariadb neutron placement
+#                  nova; dependencies are implied (nova => keystone rabbitmq placement neutron ironic glance bmc
 #                  standalone inspector; ironic => keystone bmc standalone inspector; inspector => keystone ironic; glance => keystone standalone;
-#                  neutron => keystone rabbitmq; placement => keystone). 'ironic,glance' is the light mode.
+#                  neutron => keystone rabbitmq mariadb; placement => keystone mariadb). 'ironic,glance' is the light mode.
 # Env: SERVICES_DIR (default <repo>/build/services), NEUTRON=real|standin, ADMIN_PASSWORD, SERVICE_PASSWORD,
 #      BMC_PORTS ("6230 6231 6232 6233"), BMC_USER, BMC_PASSWORD, SERVICES_DEBUG=true (debug logs).
 # Idempotent: services already up are left alone; a rerun on a running stack only checks and reports.
@@ -31,15 +31,15 @@ add() {
   [ -n "${want[$s]:-}" ] && return 0
   want[$s]=1
   case $s in
-    keystone|bmc|rabbitmq) ;;
+    keystone|bmc|rabbitmq|mariadb) ;;
     standalone) add bmc ;;
     ironic)    add keystone; add bmc; add standalone; add inspector ;;
     inspector) add keystone; add ironic ;;
     glance)    add keystone; add standalone ;;
-    placement) add keystone ;;
-    neutron)   add keystone; [ "$NEUTRON" = real ] && add rabbitmq; true ;;
+    placement) add keystone; add mariadb ;;
+    neutron)   add keystone; [ "$NEUTRON" = real ] && { add rabbitmq; add mariadb; }; true ;;
     nova)      add keystone; add rabbitmq; add placement; add neutron; add ironic; add glance ;;
-    *) die "unknown service '$s' (keystone ironic inspector glance bmc standalone rabbitmq neutron placement nova, or all)" ;;
+    *) die "unknown service '$s' (keystone ironic inspector glance bmc standalone rabbitmq mariadb neutron placement nova, or all)" ;;
   esac
 }
 if [ "$REQ" = all ]; then
@@ -49,7 +49,7 @@ else
   for s in "${list[@]}"; do [ -n "$s" ] && add "$s"; done
 fi
 has() { [ -n "${want[$1]:-}" ]; }
-ORDER=(keystone bmc standalone ironic inspector glance rabbitmq neutron placement nova)
+ORDER=(keystone bmc standalone ironic inspector glance rabbitmq mariadb neutron placement nova)
 sel=(); for s in "${ORDER[@]}"; do has $s && sel+=("$s"); done
 log "services: ${sel[*]}$(has neutron && echo " (neutron: $NEUTRON)") in $SERVICES_DIR"
 
@@ -62,7 +62,8 @@ has inspector  && pkgs+=(python3-ironic-inspector python3-keystonemiddleware)
 has glance || has standalone && pkgs+=(python3-glance python3-keystonemiddleware)
 has rabbitmq   && pkgs+=(rabbitmq-server)
 has neutron    && [ "$NEUTRON" = real ] && pkgs+=(python3-neutron)
-has placement  && pkgs+=(python3-placement mariadb-server python3-pymysql)
+has mariadb    && pkgs+=(mariadb-server python3-pymysql)
+has placement  && pkgs+=(python3-placement)
 has nova       && pkgs+=(python3-nova genisoimage)
 apt_ensure "${pkgs[@]}"
 
@@ -98,9 +99,15 @@ has glance     && { job glance "$HERE/glance.sh" main; p1+=(glance); }
 has rabbitmq   && { job rabbitmq "$HERE/rabbitmq.sh"; p1+=(rabbitmq); }
 # schemas (nova-manage / placement-manage / neutron models) need no running service but MariaDB: overlap them
 # with Keystone
-nova_db() { "$HERE/mariadb.sh" && { ! has nova || "$HERE/nova.sh" --prepare-db; }; }
-has placement  && { job nova-db nova_db; p1+=(nova-db); }
-has neutron    && [ "$NEUTRON" = real ] && { job neutron-db "$HERE/neutron.sh" --prepare-db; p1+=(neutron-db); }
+schemas() {
+  local pids=() p rc=0
+  "$HERE/mariadb.sh" || return 1
+  has nova && { "$HERE/nova.sh" --prepare-db & pids+=($!); }
+  has neutron && [ "$NEUTRON" = real ] && { "$HERE/neutron.sh" --prepare-db & pids+=($!); }
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  return $rc
+}
+has mariadb    && { job databases schemas; p1+=(databases); }
 [ ${#p1[@]} -gt 0 ] && wait_jobs "${p1[@]}"
 # phase 2: needs Keystone's users/catalog and RabbitMQ
 p2=()

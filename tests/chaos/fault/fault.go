@@ -78,6 +78,9 @@ type Stats struct {
 	Cut int64
 	// Reset is how many connections Reset's reset_peer toxic reset.
 	Reset int64
+	// Unauthorized and ServiceFailed count the service's own 401 and 5xx
+	// answers that passed the hop (not those Burst5xx gave).
+	Unauthorized, ServiceFailed int64
 }
 
 // Layer holds the proxies of one test. Its methods are safe for concurrent
@@ -169,6 +172,9 @@ func (l *Layer) Stats(name string) Stats {
 		Answered5xx: s.hop.answered.Load(),
 		Cut:         s.cut.Load(),
 		Reset:       s.reset.Load(),
+
+		Unauthorized:  s.hop.unauthorized.Load(),
+		ServiceFailed: s.hop.failed.Load(),
 	}
 }
 

@@ -74,8 +74,8 @@ func (s *upstream) whole() []upload {
 }
 
 // newUpstream serves GET /bytes/N (N pattern bytes), PUT /upload (hashes the
-// body), GET /redirect (a 302 to elsewhere) and GET /echo (the request's
-// Host, raw query and X-Forwarded-For as JSON).
+// body), GET /redirect (a 302 to elsewhere), GET /echo (the request's
+// Host, raw query and X-Forwarded-For as JSON) and GET /status/CODE.
 func newUpstream(t *testing.T) *upstream {
 	s := &upstream{}
 	mux := http.NewServeMux()
@@ -101,6 +101,10 @@ func newUpstream(t *testing.T) *upstream {
 	mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", "http://192.0.2.1/elsewhere")
 		w.WriteHeader(http.StatusFound)
+	})
+	mux.HandleFunc("GET /status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
 	})
 	mux.HandleFunc("GET /echo", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{
@@ -195,6 +199,17 @@ func TestPassThrough(t *testing.T) {
 
 	assert.Equal(t, Stats{Requests: 3}, l.Stats("svc"))
 	assert.Empty(t, l.Active("svc"))
+}
+
+// The service's own 401 and 5xx answers are counted apart from the burst's.
+func TestServiceAnswersCounted(t *testing.T) {
+	l, _, c := setup(t)
+	require.NoError(t, l.Burst5xx("svc", http.StatusServiceUnavailable, 1))
+	for _, code := range []int{503, 401, 401, 500, 502, 200, 404} {
+		_, _, err := get(c, fmt.Sprintf("%s/status/%d", l.URL("svc"), code))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, Stats{Requests: 7, Answered5xx: 1, Unauthorized: 2, ServiceFailed: 2}, l.Stats("svc"))
 }
 
 func TestConcurrentKeepAlive(t *testing.T) {

@@ -24,6 +24,9 @@ type hop struct {
 	conns     sync.WaitGroup
 
 	requests, answered atomic.Int64
+	// unauthorized and failed count the service's own 401 and 5xx answers
+	// (a token that expired mid-task; a service that broke under a fault).
+	unauthorized, failed atomic.Int64
 
 	mu                     sync.Mutex
 	burstCode              int
@@ -60,6 +63,15 @@ func startHop(upstream string) (*hop, error) {
 					r.Out.Header[k] = v
 				}
 			}
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			switch {
+			case resp.StatusCode == http.StatusUnauthorized:
+				h.unauthorized.Add(1)
+			case resp.StatusCode >= 500:
+				h.failed.Add(1)
+			}
+			return nil
 		},
 		Transport:     h.transport,
 		FlushInterval: -1, // pass each write on at once: adds no delay of its own
