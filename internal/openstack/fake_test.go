@@ -319,6 +319,7 @@ func isolate(t *testing.T) string {
 	}
 	// Secrets registered by earlier tests would mask this test's text.
 	secret.Reset()
+	ResetRetries()
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))

@@ -1,6 +1,7 @@
 package openstack
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -257,6 +258,29 @@ func (g guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, tooLarge
 	}
 	resp.Body = &limitedBody{body: resp.Body, left: limit, err: tooLarge}
+	if req.Method == http.MethodGet && resp.StatusCode < 400 {
+		return readWhole(resp)
+	}
+	return resp, nil
+}
+
+// readWhole reads a GET's body before handing the response on. gophercloud
+// retries (RetryFunc) only what fails before the response headers: a body
+// cut in the middle (a reset, a restarted service) reached the caller as
+// "unexpected EOF" on the first try. Read here, the cut is the request's
+// error, and a GET is retried like any dropped connection. Every body is
+// decoded whole anyway, and bounded by limitedBody. (An error body is
+// read for its message only, and cut at its limit silently.)
+func readWhole(resp *http.Response) (*http.Response, error) {
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(&buf)
 	return resp, nil
 }
 

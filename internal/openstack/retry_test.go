@@ -611,3 +611,53 @@ func TestStatusCodeRetriesFromCloudConfig(t *testing.T) {
 		assert.Contains(t, err.Error(), "status_code_retries")
 	}
 }
+
+// A GET whose body is cut after the headers (a reset mid-list) is read
+// again: the transport reads a GET's body whole, so the cut is the
+// request's error, which the retry policy sees. A POST's is not repeated.
+func TestBodyCutMidwayIsRetriedForGET(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		t.Run(method, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			var calls atomic.Int32
+			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != "/baremetal/v1/nodes" {
+					return false
+				}
+				drain(r)
+				if calls.Add(1) == 1 {
+					w.Header().Set("Content-Type", "application/json")
+					w.Header().Set("Content-Length", "4000")
+					w.WriteHeader(http.StatusOK)
+					_, _ = io.WriteString(w, `{"nodes": [{"uuid": "u-1", "name": "node-`)
+					http.NewResponseController(w).Flush()
+					resetConnection(t, w)
+					return true
+				}
+				status := 200
+				if r.Method == "POST" {
+					status = 201
+				}
+				writeJSON(w, status, map[string]any{"nodes": []any{map[string]any{"uuid": "u-1", "name": "node-1"}}, "uuid": "u-1", "name": "node-1"})
+				return true
+			}
+			c := standalone(t, f, fastRetry)
+			bm, err := c.Baremetal(context.Background())
+			require.NoError(t, err)
+			if method == "GET" {
+				pages, err := nodes.List(bm, nil).AllPages(context.Background())
+				require.NoError(t, err)
+				list, err := nodes.ExtractNodes(pages)
+				require.NoError(t, err)
+				assert.Len(t, list, 1)
+				assert.EqualValues(t, 2, calls.Load())
+				assert.Equal(t, map[string]int{"connection reset": 1}, Retries())
+				return
+			}
+			_, err = nodes.Create(context.Background(), bm, nodes.CreateOpts{Name: "node-1", Driver: "fake-hardware"}).Extract()
+			assert.Error(t, err, "a POST may have acted: never sent twice")
+			assert.EqualValues(t, 1, calls.Load())
+		})
+	}
+}
