@@ -2,7 +2,9 @@ package enroll
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"time"
 
@@ -31,6 +33,8 @@ type Outcome struct {
 	LastError string
 	// waiting: a manage was requested (or was in progress) and the node is awaited.
 	waiting bool
+	// verifyResumes counts the manages sent again after a conductor restart.
+	verifyResumes int
 }
 
 // OutPort is a port of the node after the run.
@@ -263,7 +267,15 @@ func waitVerifying(ctx context.Context, client *gophercloud.ServiceClient, out [
 			}
 			return false, err
 		}
-		settle(pending, states)
+		for _, id := range settle(pending, states) {
+			// Ironic's conductor restarted and failed the verify it was
+			// running: not the BMC's fault; ask again.
+			if err := manage(ctx, client, id); err != nil {
+				pending[id].fail(fmt.Errorf("BMC validation was interrupted by an Ironic conductor restart (%s), and asking again failed: %w",
+					pending[id].LastError, openstack.Describe(err, "manage")))
+				delete(pending, id)
+			}
+		}
 		return len(pending) == 0, nil
 	})
 	for _, o := range pending {
@@ -275,9 +287,19 @@ func waitVerifying(ctx context.Context, client *gophercloud.ServiceClient, out [
 	}
 }
 
+// conductorRestarted is Ironic's last_error for a verify its conductor
+// failed when it started again ("The verifying state can't be resumed by
+// conductor X. Moving to enroll state.": ironic/conductor/base_manager.py).
+var conductorRestarted = regexp.MustCompile(`can't be resumed by conductor`)
+
+// maxVerifyResumes bounds how often one node's interrupted verify is asked again.
+const maxVerifyResumes = 2
+
 // settle records each pending node's state and drops those done waiting:
-// manageable, failed validation (back in enroll), or moved on by another actor.
-func settle(pending map[string]*Outcome, states map[string]nodeState) {
+// manageable, failed validation (back in enroll), or moved on by another
+// actor. It returns the nodes whose verify a conductor restart failed,
+// still pending: manage is to be sent again.
+func settle(pending map[string]*Outcome, states map[string]nodeState) (again []string) {
 	for id, o := range pending {
 		st, ok := states[id]
 		if !ok {
@@ -289,17 +311,26 @@ func settle(pending map[string]*Outcome, states map[string]nodeState) {
 		switch {
 		case st.ProvisionState == StateManageable && st.TargetProvisionState == "":
 			delete(pending, id)
+		case st.ProvisionState == StateEnroll && st.TargetProvisionState == "" &&
+			conductorRestarted.MatchString(st.LastError) && o.verifyResumes < maxVerifyResumes:
+			o.verifyResumes++
+			again = append(again, id)
 		case st.ProvisionState == StateEnroll && st.TargetProvisionState == "":
 			detail := st.LastError
-			if detail == "" {
-				detail = "no last_error reported"
+			switch {
+			case detail == "":
+				o.fail(errors.New("BMC validation failed, the node stays in enroll: no last_error reported"))
+			case conductorRestarted.MatchString(detail):
+				o.fail(fmt.Errorf("the node stays in enroll: Ironic conductor restarts interrupted its BMC validation %d times: %s", o.verifyResumes+1, detail))
+			default:
+				o.fail(fmt.Errorf("BMC validation failed, the node stays in enroll: %s", detail))
 			}
-			o.fail(fmt.Errorf("BMC validation failed, the node stays in enroll: %s", detail))
 			delete(pending, id)
 		case st.ProvisionState != stateVerifying && st.TargetProvisionState == "":
 			delete(pending, id) // moved on (another actor): nothing left to wait for
 		}
 	}
+	return again
 }
 
 type nodeState struct {

@@ -214,3 +214,23 @@ func TestApplyManageAnsweredLostStillWaits(t *testing.T) {
 	assert.Empty(t, out[0].Error)
 	assert.Equal(t, "manageable", out[0].ProvisionState)
 }
+
+// A verify that an Ironic conductor restart failed ("can't be resumed by
+// conductor") is asked again, up to twice; a node failed a third time says
+// so, naming the restart.
+func TestApplyAsksAgainAfterAConductorRestart(t *testing.T) {
+	fake := ironicfake.New(t)
+	restart := "The verifying state can't be resumed by conductor c1. Moving to enroll state."
+	fake.Add("once", "enroll", ironicfake.Field("driver", "fake-hardware"), ironicfake.Ports("52:54:00:dd:00:01"), ironicfake.ManageFailures(1, restart))
+	fake.Add("always", "enroll", ironicfake.Field("driver", "fake-hardware"), ironicfake.Ports("52:54:00:dd:00:02"), ironicfake.ManageFailures(9, restart))
+	items := []any{
+		map[string]any{"name": "once", "pm_type": "fake-hardware", "mac": []any{"52:54:00:dd:00:01"}},
+		map[string]any{"name": "always", "pm_type": "fake-hardware", "mac": []any{"52:54:00:dd:00:02"}},
+	}
+	out := enrollOnce(t, fake, items, opts)
+	assert.Empty(t, out[0].Error)
+	assert.Equal(t, "manageable", out[0].ProvisionState)
+	assert.Equal(t, "enroll", out[1].ProvisionState)
+	assert.Contains(t, out[1].Error, "the node stays in enroll: Ironic conductor restarts interrupted its BMC validation 3 times: "+restart)
+	assert.Equal(t, 5, fake.Requests["PUT /v1/nodes/ID/states/provision"], "once: 2 manages; always: 3 (the first and 2 asked again)")
+}

@@ -81,6 +81,8 @@ type Node struct {
 	lockedUntil time.Time
 	// Failure injection.
 	manageError     string // manage fails with this last_error
+	manageFailures  int    // the next manageFailures manages fail with manageFailMsg
+	manageFailMsg   string
 	inspectFailures int    // this many inspections fail before one succeeds
 	inspectHangs    int    // this many inspections stay in "inspect wait" until aborted
 	refuseInspect   string // inspect answers 400 with this message
@@ -121,6 +123,12 @@ type Option func(*Node)
 
 // ManageError makes manage fail (back to enroll) with this last_error.
 func ManageError(msg string) Option { return func(n *Node) { n.manageError = msg } }
+
+// ManageFailures makes the next k manages fail (back to enroll) with this
+// last_error, as an Ironic conductor restart fails a running verify.
+func ManageFailures(k int, msg string) Option {
+	return func(n *Node) { n.manageFailures, n.manageFailMsg = k, msg }
+}
 
 // InspectFailures makes the next k inspections fail.
 func InspectFailures(k int) Option { return func(n *Node) { n.inspectFailures = k } }

@@ -88,6 +88,10 @@ func (n *Node) bmcError() string {
 	if n.manageError != "" {
 		return n.manageError
 	}
+	if n.manageFailures > 0 {
+		n.manageFailures--
+		return n.manageFailMsg
+	}
 	di, _ := n.body["driver_info"].(map[string]any)
 	for k, v := range di {
 		if strings.HasSuffix(k, "password") && v == BadPassword {
