@@ -15,7 +15,7 @@ export SERVICES_DIR ?= $(CURDIR)/$(BUILD)/services
 
 
 .PHONY: quality
-.PHONY: all deps build docs collection install test unit integration lint bench demo demo-cold demo-clean sanity ansible-lint molecule services-up services-down clean
+.PHONY: all deps build docs collection install test unit integration chaos lint bench demo demo-cold demo-clean sanity ansible-lint molecule services-up services-down clean
 
 all: build
 
@@ -67,7 +67,12 @@ unit:
 
 ## integration: real services on loopback + real ansible-playbook
 integration: collection services-up
-	go test -tags integration -count=1 -timeout 60m ./tests/integration/... ./internal/...
+	go test -tags integration -count=1 -timeout 60m -skip '^TestChaos' ./tests/integration/... ./internal/...
+
+## chaos: the fault matrix (tests/integration/chaos_test.go), alone: it kills and restarts the services
+chaos: collection services-up
+	@rm -f $(BUILD)/chaos/matrix.tsv
+	go test -tags integration -count=1 -timeout 40m -run '^TestChaos' -v ./tests/integration/
 
 ## sanity: ansible-test sanity on the built collection, offline (venvs from Debian packages)
 sanity: collection
@@ -86,7 +91,7 @@ deps:
 	@tests/deps.sh
 
 ## test: everything CI runs
-test: deps lint unit integration quality
+test: deps lint unit integration chaos quality
 
 ## quality: ansible-test sanity, ansible-lint, the molecule scenario
 quality: sanity ansible-lint molecule

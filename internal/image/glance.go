@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -87,7 +88,16 @@ func (g *Glance) Upload(ctx context.Context, id string, body io.Reader, size int
 	pc.RetryFunc = nil
 	pc.HTTPClient.Transport = sizedTransport{next: transportOf(pc.HTTPClient)}
 	client.ProviderClient = &pc
-	err := imagedata.Upload(ctx, &client, id, &sizedBody{r: body, size: size}).ExtractErr()
+	sb := &sizedBody{r: body, size: size}
+	err := imagedata.Upload(ctx, &client, id, sb).ExtractErr()
+	if err != nil && openstack.ConnectionLost(err) && ctx.Err() == nil {
+		of := ""
+		if size >= 0 {
+			of = " of " + humanBytes(size)
+		}
+		err = fmt.Errorf("the connection to Glance broke after %s%s were sent (Glance restarted, or the network cut it): %w",
+			humanBytes(sb.sent.Load()), of, err)
+	}
 	return openstack.Describe(err, "uploading image data to "+id)
 }
 
@@ -137,14 +147,19 @@ func (g *Glance) WaitImported(ctx context.Context, id string, interval time.Dura
 type sizedBody struct {
 	r    io.Reader
 	size int64
+	sent atomic.Int64 // bytes handed to the connection, for a broken upload's message
 }
 
-func (s *sizedBody) Read(p []byte) (int, error) { return s.r.Read(p) }
+func (s *sizedBody) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.sent.Add(int64(n))
+	return n, err
+}
 
 // WriteTo lets net/http copy in whole blocks: each becomes one HTTP chunk
 // instead of io.Copy's 32 KiB, fewer for Glance's server to parse.
 func (s *sizedBody) WriteTo(w io.Writer) (int64, error) {
-	return io.CopyBuffer(w, struct{ io.Reader }{s.r}, make([]byte, DefaultBlockSize))
+	return io.CopyBuffer(w, struct{ io.Reader }{s}, make([]byte, DefaultBlockSize))
 }
 
 func (s *sizedBody) Close() error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -175,7 +176,8 @@ func transient(method string, err error) (string, bool) {
 // POST or PATCH may or may not have been acted on.
 func ConnectionLost(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) // "use of closed network connection": closed on a reset mid-write
 }
 
 // idempotent methods may be sent twice: HTTP's list, not POST or PATCH.

@@ -58,6 +58,9 @@ func Apply(ctx context.Context, c Clients, d Desired, o Observed, p Plan) (*Outc
 		switch a {
 		case ActionDelete:
 			err = deleteAll(ctx, c, d, p.Existing, out)
+			if err == nil && p.Has(ActionCreate) {
+				err = waitFreedNode(ctx, c, o, out)
+			}
 		case ActionCreate:
 			err = create(ctx, c, d, o, out)
 		case ActionWait:
@@ -94,6 +97,26 @@ func mergeMetadata(have, set map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// waitFreedNode waits, before a recreate, until Placement offers the
+// flavor again: the deleted server's node is cleaned, and Nova reports it
+// back within its resource update interval. Creating at once would find
+// no node ("No valid host was found"), the one it just freed among them.
+func waitFreedNode(ctx context.Context, c Clients, o Observed, out *Outcome) error {
+	if c.Placement == nil || o.Flavor == nil {
+		return nil
+	}
+	start := time.Now()
+	err := poll.Until(ctx, capacityPace, func(ctx context.Context) (bool, error) {
+		n, err := diagnose.Capacity(ctx, c.Placement, *o.Flavor)
+		return err != nil || n > 0, nil
+	})
+	out.Timings["capacity_wait"] = since(start)
+	if err != nil {
+		return fmt.Errorf("waiting for Placement to offer flavor %s again after the delete: %w", o.Flavor.Name, err)
+	}
+	return nil
 }
 
 // maxDeleteResends bounds how often a delete Nova dropped is sent again.

@@ -62,7 +62,8 @@ type Capacity struct {
 	Waited    float64 `json:"waited_seconds"`
 }
 
-// CheckCapacity counts, per flavor, the servers to create and the nodes
+// CheckCapacity counts, per flavor, the servers to create (not those
+// recreated: see waitFreedNode) and the nodes
 // Placement offers the flavor on (allocation candidates), waiting for
 // enough with WaitForCapacity. The servers beyond what a flavor can get
 // fail here, diagnosed, before anything is created for them: Nova would
@@ -74,7 +75,9 @@ func (f Fleet) CheckCapacity(ctx context.Context, c Clients, members []*Member) 
 	byFlavor := map[string][]*Member{}
 	var order []string
 	for _, m := range members {
-		if m.Plan.Has(ActionCreate) && m.Observed.Flavor != nil && !m.Failed {
+		// A recreate frees its own node first; it waits for it after its
+		// delete (Apply), not here, where that node still counts as taken.
+		if m.Plan.Has(ActionCreate) && !m.Plan.Has(ActionDelete) && m.Observed.Flavor != nil && !m.Failed {
 			id := m.Observed.Flavor.ID
 			if _, seen := byFlavor[id]; !seen {
 				order = append(order, id)

@@ -137,11 +137,34 @@ func RunPlaybook(t *testing.T, playbook string, env []string, extra ...string) *
 // RunPlaybookFile runs an existing playbook file (e.g. from playbooks/).
 func RunPlaybookFile(t *testing.T, path string, env []string, extra ...string) *PlaybookRun {
 	t.Helper()
+	return StartPlaybookFile(t, path, env, extra...).Wait(t)
+}
+
+// StartedPlaybook is an ansible-playbook run going on in the background.
+type StartedPlaybook struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+}
+
+// StartPlaybook starts the playbook text in the background (a test that
+// does something to the services while a task runs).
+func StartPlaybook(t *testing.T, playbook string, env []string, extra ...string) *StartedPlaybook {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "play.yml")
+	if err := os.WriteFile(path, []byte(playbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return StartPlaybookFile(t, path, env, extra...)
+}
+
+// StartPlaybookFile starts ansible-playbook on path with the json callback.
+func StartPlaybookFile(t *testing.T, path string, env []string, extra ...string) *StartedPlaybook {
+	t.Helper()
 	args := append([]string{"-i", "localhost,", "-c", "local",
 		"-e", "ansible_python_interpreter=/usr/bin/python3", path}, extra...)
-	cmd := exec.Command("ansible-playbook", args...)
-	cmd.Dir = filepath.Dir(path)
-	cmd.Env = append(os.Environ(),
+	s := &StartedPlaybook{cmd: exec.Command("ansible-playbook", args...)}
+	s.cmd.Dir = filepath.Dir(path)
+	s.cmd.Env = append(os.Environ(),
 		"ANSIBLE_COLLECTIONS_PATH="+collectionsPath,
 		"ANSIBLE_STDOUT_CALLBACK=json",
 		"ANSIBLE_NOCOLOR=1",
@@ -149,11 +172,19 @@ func RunPlaybookFile(t *testing.T, path string, env []string, extra ...string) *
 		"ANSIBLE_LOCALHOST_WARNING=0",
 		"ANSIBLE_INVENTORY_UNPARSED_WARNING=0",
 	)
-	cmd.Env = append(cmd.Env, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	run := &PlaybookRun{Stdout: stdout.String(), Stderr: stderr.String()}
+	s.cmd.Env = append(s.cmd.Env, env...)
+	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("ansible-playbook: %v", err)
+	}
+	return s
+}
+
+// Wait waits for the run to end and reads the json callback's document.
+func (s *StartedPlaybook) Wait(t *testing.T) *PlaybookRun {
+	t.Helper()
+	err := s.cmd.Wait()
+	run := &PlaybookRun{Stdout: s.stdout.String(), Stderr: s.stderr.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		run.ExitCode = ee.ExitCode()
 	} else if err != nil {
@@ -168,8 +199,8 @@ func RunPlaybookFile(t *testing.T, path string, env []string, extra ...string) *
 		}
 		Stats map[string]map[string]any
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
-		t.Fatalf("ansible-playbook output is not the json callback's document: %v\nstdout: %.2000s\nstderr: %.2000s", err, stdout.String(), stderr.String())
+	if err := json.Unmarshal([]byte(run.Stdout), &doc); err != nil {
+		t.Fatalf("ansible-playbook output is not the json callback's document: %v\nstdout: %.2000s\nstderr: %.2000s", err, run.Stdout, run.Stderr)
 	}
 	for _, play := range doc.Plays {
 		for _, task := range play.Tasks {

@@ -4,6 +4,8 @@
 # (ironic ironic-inspector glance nova placement neutron, password $SERVICE_PASSWORD, roles admin+service) and the catalog;
 # then an application credential for the tests (secret only in $SERVICES_DIR/keystone/appcred.json, mode 600).
 # Usage: keystone.sh            (state in $SERVICES_DIR/keystone)
+# Env: KEYSTONE_TOKEN_EXPIRATION  token lifetime in seconds (default 3600), read when Keystone starts: the
+#      fault matrix restarts it with a short one so that tokens expire in the middle of a task.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
 D=$SERVICES_DIR/keystone; mkdir -p "$D"; chmod 700 "$D"
@@ -30,6 +32,7 @@ password_hash_rounds = 4
 
 [token]
 provider = fernet
+expiration = ${KEYSTONE_TOKEN_EXPIRATION:-3600}
 
 [cache]
 # in-process cache (token validation, roles, catalog): one keystone process, no memcached needed
