@@ -393,6 +393,15 @@ func TestDiagnoseServerStates(t *testing.T) {
 	}))
 	assert.Equal(t, CauseServerError, other.Cause)
 	assert.True(t, strings.HasPrefix(other.Summary, "server srv-test is in ERROR: Image abc could not be found."), other.Summary)
+
+	abandoned := Diagnose(snapshot(func(s *Snapshot) {
+		s.Server = &Server{ID: "srv-1", Name: "srv-test", Status: "ERROR", Node: uuidA}
+		s.Nodes[0].InstanceUUID = "srv-1"
+		s.Nodes[0].ProvisionState = "active"
+	}))
+	assert.Equal(t, CauseServerError, abandoned.Cause)
+	assert.Equal(t, "server srv-test is in ERROR on node srv-a with no fault recorded, as when nova-compute restarts during a build"+
+		" (it abandons the servers it was building); rerun with recreate_on_error: true to build it again", abandoned.Summary)
 }
 
 func TestPlacementClass(t *testing.T) {

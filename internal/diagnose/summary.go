@@ -54,6 +54,11 @@ func summarize(d Diagnosis, s Snapshot, req Requirements, nodes []Node) string {
 		msg := "server " + s.Server.Name + " is in ERROR"
 		if s.Server.Fault != nil && s.Server.Fault.Message != "" {
 			msg += ": " + firstLine(s.Server.Fault.Message)
+		} else if landedLabel(d, s) != "" {
+			// Seen in the fault matrix: nova-compute killed mid-build
+			// puts the server in ERROR as it starts again, recording no fault.
+			msg += " on node " + landedLabel(d, s) + " with no fault recorded, as when nova-compute restarts during a build" +
+				" (it abandons the servers it was building); rerun with recreate_on_error: true to build it again"
 		}
 		if landedLabel(d, s) == "" {
 			msg += "; " + sched

@@ -197,8 +197,8 @@ func outcome(r TaskResult) (string, string) {
 		return "survived: " + r.Msg(), retries
 	}
 	msg := r.Msg()
-	if len(msg) > 240 {
-		msg = msg[:240] + "..."
+	if len(msg) > 600 {
+		msg = msg[:600] + "..."
 	}
 	return "failed: " + msg, retries
 }

@@ -445,6 +445,8 @@ type serviceKill struct {
 	// once the servers exist (their requests wait in RabbitMQ meanwhile);
 	// otherwise the kill comes once the servers exist.
 	before bool
+	// failed, when set, is what a failed faulted run must say.
+	failed string
 }
 
 func (k serviceKill) run(t *testing.T) {
@@ -472,6 +474,9 @@ func (k serviceKill) run(t *testing.T) {
 	AssertNoSecret(t, faulted, bedSecret(t))
 	if res.Failed() {
 		assert.NotEmpty(t, res.Msg())
+		if k.failed != "" {
+			assert.Regexp(t, k.failed, res.Msg())
+		}
 		for _, s := range res.Result["servers"].([]any) {
 			m := s.(map[string]any)
 			if m["failed"] == true {
@@ -492,7 +497,8 @@ func (k serviceKill) run(t *testing.T) {
 }
 
 func TestChaosNovaComputeKilledMidBoot(t *testing.T) {
-	serviceKill{fault: "nova-compute kill -9 while the servers build", rel: "nova/nova-compute", group: "nova"}.run(t)
+	serviceKill{fault: "nova-compute kill -9 while the servers build", rel: "nova/nova-compute", group: "nova",
+		failed: `nova-compute restarts during a build|the build failed`}.run(t)
 }
 
 func TestChaosNovaAPIKilledMidBoot(t *testing.T) {
