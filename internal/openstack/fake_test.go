@@ -320,6 +320,10 @@ func isolate(t *testing.T) string {
 	// Secrets registered by earlier tests would mask this test's text.
 	secret.Reset()
 	ResetRetries()
+	// A port an earlier test's server had may come back: forget its microversions.
+	microversions.Lock()
+	microversions.byKey = nil
+	microversions.Unlock()
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))

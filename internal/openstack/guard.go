@@ -273,14 +273,33 @@ func (g guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // read for its message only, and cut at its limit silently.)
 func readWhole(resp *http.Response) (*http.Response, error) {
 	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+	// In chunks, not one growing buffer: a body near the limit costs its
+	// size, not twice it (a bytes.Buffer doubles as it grows).
+	// The first chunk fits an announced length (and the EOF after it);
+	// then 64 KiB doubling to 1 MiB, so a small answer costs little.
+	size := 64 << 10
+	if resp.ContentLength >= 0 && resp.ContentLength < MaxResponseBytes {
+		size = int(resp.ContentLength) + 1
 	}
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return nil, err
+	var chunks []io.Reader
+	chunk := make([]byte, 0, size)
+	for {
+		n, err := resp.Body.Read(chunk[len(chunk):cap(chunk)])
+		chunk = chunk[:len(chunk)+n]
+		if len(chunk) == cap(chunk) {
+			chunks = append(chunks, bytes.NewReader(chunk))
+			size = min(max(2*size, 64<<10), 1<<20)
+			chunk = make([]byte, 0, size)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	resp.Body = io.NopCloser(&buf)
+	chunks = append(chunks, bytes.NewReader(chunk))
+	resp.Body = io.NopCloser(io.MultiReader(chunks...))
 	return resp, nil
 }
 

@@ -65,9 +65,6 @@ type Task struct {
 // Run is main() of every module: ansible.Run with the task runtime around run.
 func Run(spec *ansible.Spec, budget Budget, run func(*Task) (*ansible.Result, error)) {
 	out := os.Stdout
-	if spec.Options["cloud"] != nil {
-		spec.Return[RetriesKey] = retriesDoc
-	}
 	restore := scrubStderr()
 	code := ansible.Main(spec, out, Wrap(budget, run))
 	restore()
@@ -102,7 +99,17 @@ func Wrap(budget Budget, run func(*Task) (*ansible.Result, error)) func(*ansible
 // retry: reason -> retries ("503 unavailable": 3), present only when it did.
 const RetriesKey = "api_retries"
 
-// retriesDoc documents RetriesKey in every module that talks to a cloud.
+// Returns is a cloud module's RETURN: its own keys and the one the runtime
+// adds to every result of a module that talks to a cloud (RetriesKey).
+func Returns(own map[string]*ansible.ReturnValue) map[string]*ansible.ReturnValue {
+	all := map[string]*ansible.ReturnValue{RetriesKey: retriesDoc}
+	for k, v := range own {
+		all[k] = v
+	}
+	return all
+}
+
+// retriesDoc documents RetriesKey.
 var retriesDoc = &ansible.ReturnValue{
 	Description: []string{
 		"What the cloud made the task retry: the reason (V(409 conflict), V(503 unavailable), V(500 server error), V(502 from a proxy), V(connection refused), V(connection reset)) and how many retries it took.",

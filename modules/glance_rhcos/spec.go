@@ -5,6 +5,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
 // defaultTimeout suits GiB images on a slow mirror: one hour.
@@ -81,7 +82,7 @@ var spec = &ansible.Spec{
 	MutuallyExclusive: [][]string{{"url", "src"}},
 	RequiredIf:        []ansible.RequiredIf{{Key: "state", Value: "present", Requirements: []string{"url", "src"}, AnyOf: true}},
 	Examples:          examples,
-	Return:            returns,
+	Return:            task.Returns(returns),
 }
 
 // withConnection adds the shared OpenStack connection options.

@@ -6,6 +6,7 @@ import (
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
 	"github.com/metalkit/baremetal/internal/secret"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
 // defaultTimeout is the task's budget in seconds: BMC validation of
@@ -94,7 +95,7 @@ var spec = &ansible.Spec{
 	MutuallyExclusive: [][]string{{"nodes", "nodes_file"}},
 	RequiredOneOf:     [][]string{{"nodes", "nodes_file"}},
 	Examples:          examples,
-	Return:            returns,
+	Return:            task.Returns(returns),
 }
 
 var nodeReturn = map[string]*ansible.ReturnValue{

@@ -5,6 +5,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
 // defaultTimeout is per node and attempt: bare metal is slow to boot an inspection ramdisk.
@@ -105,7 +106,7 @@ var spec = &ansible.Spec{
 	MutuallyExclusive: [][]string{{"nodes", "all_in_state"}},
 	RequiredOneOf:     [][]string{{"nodes", "all_in_state"}},
 	Examples:          examples,
-	Return:            returns,
+	Return:            task.Returns(returns),
 }
 
 // withCloudOptions adds the shared connection options, with this module's

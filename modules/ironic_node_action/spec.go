@@ -5,6 +5,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
 // defaultTimeout bounds the whole task: a real BMC answers a power change
@@ -63,7 +64,7 @@ var spec = &ansible.Spec{
 	}),
 	RequiredBy: map[string][]string{"maintenance_reason": {"maintenance"}},
 	Examples:   examples,
-	Return:     returns,
+	Return:     task.Returns(returns),
 }
 
 // withConnection adds the shared OpenStack connection options.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
 // defaultTimeout suits a real bare-metal deploy (power on, PXE, write the
@@ -83,7 +84,7 @@ var spec = &ansible.Spec{
 		{Key: "state", Value: "diagnose", Requirements: []string{"flavor", "name"}, AnyOf: false},
 	},
 	Examples: examples,
-	Return:   returns,
+	Return:   task.Returns(returns),
 }
 
 // withServers adds the servers option, whose items take the per-server options.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/cloudopts"
+	"github.com/metalkit/baremetal/internal/task"
 )
 
 // defaultTimeout bounds the reads: Nova, Ironic and Placement, a few seconds.
@@ -39,7 +40,7 @@ var spec = &ansible.Spec{
 		}},
 	}),
 	Examples: examples,
-	Return:   returns,
+	Return:   task.Returns(returns),
 }
 
 // withConnection adds the shared OpenStack connection options (wait is

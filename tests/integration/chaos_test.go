@@ -607,3 +607,58 @@ func TestChaosTokenExpiresMidTask(t *testing.T) {
 		Faulted: w, FaultedSeconds: took, Retries: r, Rerun: "not needed",
 		Notes: fmt.Sprintf("%d x 401 from Ironic, each followed by a new token", chaos.layer.Stats("baremetal").Unauthorized)})
 }
+
+// ---------------------------------------------------------------- introspect
+
+// Ironic killed (kill -9) while ironic_introspect takes 50 nodes through
+// manage, inspect and provide, and started again: its conductor fails what
+// it was doing (inspecting, cleaning); the task retries or names it, and one
+// rerun leaves all 50 available, unlocked, with their resource class.
+func TestChaosIronicKilledMidIntrospect50(t *testing.T) {
+	b := newInspBedOn(t, "local-standalone")
+	const count = 50
+	names := b.create("chaos", count, nil)
+	args := map[string]any{"nodes": names, "provide": true, "concurrency": 8, "resource_class": "baremetal"}
+	play := playbook(inspTaskOn(b.cloud, "introspect", args, ""))
+	available := func() int {
+		n := 0
+		for _, node := range nodesNamed(t, b.client, b.prefix) {
+			if node.ProvisionState == "available" {
+				n++
+			}
+		}
+		return n
+	}
+
+	start := time.Now()
+	run := StartPlaybook(t, play, cloudsEnv())
+	require.Eventually(t, func() bool { return available() >= 10 }, 3*time.Minute, 100*time.Millisecond)
+	killService(t, "standalone-ironic/ironic", "standalone")
+	time.Sleep(2 * time.Second)
+	down := startServices(t, "standalone", nil)
+	faulted := run.Wait(t)
+	took := time.Since(start).Seconds()
+	res := faulted.Task(t, "introspect")
+	if res.Failed() {
+		assert.Regexp(t, `connection refused|connection reset|EOF|can't be resumed by conductor|failed`, res.Msg())
+	}
+
+	rerun, rerunTook := timed(func() *PlaybookRun { return RunPlaybook(t, play, cloudsEnv()) })
+	again := rerun.Task(t, "introspect")
+	require.False(t, again.Failed(), again.Msg())
+	got := nodesNamed(t, b.client, b.prefix)
+	require.Len(t, got, count)
+	for name, n := range got {
+		assert.Equal(t, "available", n.ProvisionState, name)
+		assert.Empty(t, n.TargetProvisionState, "%s left in a transition", name)
+		assert.Empty(t, n.Reservation, "%s left locked", name)
+		assert.False(t, n.Maintenance, "%s left in maintenance: %s", name, n.MaintenanceReason)
+		assert.Equal(t, "baremetal", n.ResourceClass, name)
+	}
+	third := RunPlaybook(t, play, cloudsEnv()).Task(t, "introspect")
+	assert.False(t, third.Changed(), third.Msg())
+	w, r := outcome(res)
+	recordCell(t, chaosRow{Cell: "introspect 50 nodes (manage, inspect, provide)", Fault: "standalone Ironic kill -9 at >= 10 available, restarted after 2 s",
+		Faulted: w, FaultedSeconds: took, Retries: r, Rerun: again.Msg(), RerunSeconds: rerunTook,
+		Notes: fmt.Sprintf("Ironic back in %.1f s", down.Seconds())})
+}
