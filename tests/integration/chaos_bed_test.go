@@ -136,6 +136,28 @@ func killService(t *testing.T, rel, group string) {
 	t.Cleanup(func() { startServices(t, group, nil) })
 }
 
+// killedRun is a playbook run during which a service was killed and started again.
+type killedRun struct {
+	run     *PlaybookRun
+	seconds float64       // the run's wall time
+	down    time.Duration // from the kill's end to the service answering again
+}
+
+// killDuring starts the playbook, waits until ready says the work is under
+// way, kills the service (rel, its up.sh group), leaves it dead for pause,
+// starts it again and waits for the run.
+func killDuring(t *testing.T, play string, env, extra []string, ready func() bool, rel, group string, pause time.Duration) killedRun {
+	t.Helper()
+	start := time.Now()
+	run := StartPlaybook(t, play, env, extra...)
+	require.Eventually(t, ready, 3*time.Minute, 100*time.Millisecond, "the work never got under way")
+	killService(t, rel, group)
+	time.Sleep(pause)
+	down := startServices(t, group, nil)
+	faulted := run.Wait(t)
+	return killedRun{run: faulted, seconds: time.Since(start).Seconds(), down: down}
+}
+
 // startServices runs tests/services/up.sh for the list: what is down starts
 // again (with env added), the rest is only checked.
 func startServices(t *testing.T, list string, env []string) time.Duration {

@@ -113,14 +113,9 @@ func TestChaosIronicKilledMidEnroll200(t *testing.T) {
 	list := chaosNodes(prefix, 200, 1)
 	play, extra := enrollPlay(t, "local-standalone", list, 16)
 
-	start := time.Now()
-	run := StartPlaybook(t, play, cloudsEnv(), extra...)
-	require.Eventually(t, func() bool { return len(nodesNamed(t, c, prefix)) >= 60 }, 3*time.Minute, 100*time.Millisecond)
-	killService(t, "standalone-ironic/ironic", "standalone")
-	time.Sleep(2 * time.Second) // the task meets the dead Ironic
-	down := startServices(t, "standalone", nil)
-	faulted := run.Wait(t)
-	took := time.Since(start).Seconds()
+	k := killDuring(t, play, cloudsEnv(), extra, func() bool { return len(nodesNamed(t, c, prefix)) >= 60 },
+		"standalone-ironic/ironic", "standalone", 2*time.Second)
+	faulted, took, down := k.run, k.seconds, k.down
 	res := faulted.Task(t, "enroll")
 	AssertNoSecret(t, faulted, bedSecret(t))
 	if res.Failed() {
@@ -524,14 +519,9 @@ func TestChaosKeystoneKilledMidEnroll(t *testing.T) {
 	enrCleanup(t, c, prefix)
 	list := chaosNodes(prefix, 40, 4)
 	play, extra := enrollPlay(t, "local", list, 4)
-	start := time.Now()
-	run := StartPlaybook(t, play, cloudsEnv(), extra...)
-	require.Eventually(t, func() bool { return len(nodesNamed(t, c, prefix)) >= 5 }, 2*time.Minute, 100*time.Millisecond)
-	killService(t, "keystone/keystone", "keystone")
-	time.Sleep(3 * time.Second)
-	down := startServices(t, "keystone", nil)
-	faulted := run.Wait(t)
-	took := time.Since(start).Seconds()
+	k := killDuring(t, play, cloudsEnv(), extra, func() bool { return len(nodesNamed(t, c, prefix)) >= 5 },
+		"keystone/keystone", "keystone", 3*time.Second)
+	faulted, took, down := k.run, k.seconds, k.down
 	res := faulted.Task(t, "enroll")
 	AssertNoSecret(t, faulted, bedSecret(t))
 	if res.Failed() {
@@ -630,14 +620,9 @@ func TestChaosIronicKilledMidIntrospect50(t *testing.T) {
 		return n
 	}
 
-	start := time.Now()
-	run := StartPlaybook(t, play, cloudsEnv())
-	require.Eventually(t, func() bool { return available() >= 10 }, 3*time.Minute, 100*time.Millisecond)
-	killService(t, "standalone-ironic/ironic", "standalone")
-	time.Sleep(2 * time.Second)
-	down := startServices(t, "standalone", nil)
-	faulted := run.Wait(t)
-	took := time.Since(start).Seconds()
+	k := killDuring(t, play, cloudsEnv(), nil, func() bool { return available() >= 10 },
+		"standalone-ironic/ironic", "standalone", 2*time.Second)
+	faulted, took, down := k.run, k.seconds, k.down
 	res := faulted.Task(t, "introspect")
 	if res.Failed() {
 		assert.Regexp(t, `connection refused|connection reset|EOF|can't be resumed by conductor|failed`, res.Msg())
