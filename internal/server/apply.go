@@ -110,6 +110,8 @@ func waitFreedNode(ctx context.Context, c Clients, o Observed, out *Outcome) err
 	start := time.Now()
 	err := poll.Until(ctx, capacityPace, func(ctx context.Context) (bool, error) {
 		n, err := diagnose.Capacity(ctx, c.Placement, *o.Flavor)
+		// A Placement that cannot be read does not hold the create back:
+		// the create's own failure, if any, comes with its diagnosis.
 		return err != nil || n > 0, nil
 	})
 	out.Timings["capacity_wait"] = since(start)
