@@ -11,6 +11,9 @@ SANITY_VERSIONS := 2.14 2.15 2.16 2.17 2.18 2.19
 GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 # Which local OpenStack services `make services-up` starts (all, or e.g. ironic,glance).
 SERVICES ?= all
+# Which OpenStack release they are: zed (Debian 12's packages) or 2025.1 (Debian 13's, in a cached
+# debootstrapped root: tests/services/root.sh). One release runs at a time; each keeps its own state.
+export RELEASE ?= zed
 export SERVICES_DIR ?= $(CURDIR)/$(BUILD)/services
 
 

@@ -3,6 +3,8 @@
 # groups, each service having been started in its own session). SIGTERM first, in dependency order
 # (nova before its backends, keystone last), SIGKILL after STOP_GRACE seconds (default 15).
 # Data (sqlite, images, config) stays in $SERVICES_DIR: the next up.sh is a warm start. rm -rf it for a cold one.
+# The 2025.1 lane's processes run in its Debian 13 root but in this machine's PID namespace: they are
+# stopped the same way, then its mounts are undone.
 # Usage: tests/services/down.sh     (make services-down)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
@@ -51,4 +53,17 @@ for f in "$S"/*/*.pid; do
   case " ${GROUPS_ORDER[*]} " in *" $rel "*) ;; *) stop_group "$rel" ;; esac
 done
 rm -f "$S"/*/*.pid "$S"/*/*.pid.start
+if [ "$(running_release)" != zed ] && [ -d "$RELEASE_ROOT/proc" ]; then
+  # Every process whose root is the lane's root is one of ours (only up.sh enters it): none may outlive it.
+  left=()
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$RELEASE_ROOT" ] && left+=("${p#/proc/}")
+  done
+  if [ ${#left[@]} -gt 0 ]; then
+    log "SIGKILL ${#left[@]} leftover process(es) of the $(running_release) root: ${left[*]}"
+    kill -KILL "${left[@]}" 2>/dev/null || true
+    sleep 0.5
+  fi
+  "$HERE/root.sh" umount
+fi
 log "stopped $stopped service(s) in $(( ($(ms) - t0) / 1000 )).$(( ($(ms) - t0) % 1000 / 100 )) s"

@@ -18,6 +18,14 @@ mkdir -p "$D"; chmod 700 "$D"
 # keep `fake` (inspect finishes at once); ipmi/redfish nodes get `inspector`, as on an undercloud (see README.md).
 # A fake-hardware node asks for inspector with inspect_interface=inspector. The standalone Ironic has none.
 INSPECT_IFACES=fake,no-inspect; [ "$MODE" = main ] && INSPECT_IFACES=fake,inspector,no-inspect
+# 2025.1 (Ironic 29): ironic-inspector is gone; Ironic inspects by itself with the `agent` interface (the ramdisk
+# posts its inventory to /v1/continue_inspection) and keeps the inventory (GET /v1/nodes/{node}/inventory).
+# The idrac type is Redfish only there: idrac-wsman no longer exists.
+IDRAC_IFACES=idrac-wsman,idrac-redfish
+if [ "$RELEASE" = 2025.1 ]; then
+  INSPECT_IFACES=fake,no-inspect; [ "$MODE" = main ] && INSPECT_IFACES=fake,agent,no-inspect
+  IDRAC_IFACES=idrac-redfish
+fi
 NAME=$(basename "$D")
 
 # ipmitool: without it the ipmi hardware type refuses to load and the whole service dies at startup
@@ -45,10 +53,10 @@ enabled_boot_interfaces = fake,pxe
 enabled_console_interfaces = fake,no-console
 enabled_deploy_interfaces = fake,direct
 enabled_inspect_interfaces = $INSPECT_IFACES
-enabled_management_interfaces = fake,ipmitool,redfish,idrac-wsman,idrac-redfish
+enabled_management_interfaces = fake,ipmitool,redfish,$IDRAC_IFACES
 enabled_network_interfaces = noop
 default_network_interface = noop
-enabled_power_interfaces = fake,ipmitool,redfish,idrac-wsman,idrac-redfish
+enabled_power_interfaces = fake,ipmitool,redfish,$IDRAC_IFACES
 enabled_raid_interfaces = fake,no-raid
 enabled_rescue_interfaces = fake,no-rescue
 enabled_storage_interfaces = fake,noop
@@ -91,6 +99,16 @@ if [ "$AUTH" = keystone ]; then
   authsec service_catalog ironic | sed 1,2d   # continues the [service_catalog] section above
   authsec nova ironic; echo "send_power_notifications = true"
   authsec glance ironic
+  if [ "$RELEASE" = 2025.1 ]; then cat <<INSP
+
+[inspector]
+# built-in inspection: the node is powered on and Ironic waits for the ramdisk's callback. No boot files exist
+# here (nothing ever PXE-boots), so it is not booted by Ironic (unmanaged, as with ironic-inspector on Zed).
+require_managed_boot = false
+# the ramdisk (the test) finds the API here
+callback_endpoint_override = http://127.0.0.1:$PORT
+INSP
+  else
   # ironic-inspector, found in the catalog (type baremetal-introspection, http://127.0.0.1:$INSPECTOR_PORT)
   authsec inspector ironic
   cat <<INSP
@@ -103,6 +121,7 @@ status_check_period = 2
 # the path ironic_introspect's introspection_data has to take (tests/integration/introspect_test.go).
 data_backend = none
 INSP
+  fi
 else
   printf '\n[nova]\nsend_power_notifications = false\n'
 fi

@@ -26,6 +26,37 @@ log() { printf '[services %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[services %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# ---------------------------------------------------------------- release
+# RELEASE: which OpenStack the services are. zed: Debian 12's packages, on this machine. 2025.1: Debian 13's,
+# in the root that root.sh builds (up.sh runs itself there); the scripts ask $RELEASE where the two differ.
+RELEASE=${RELEASE:-zed}
+case $RELEASE in zed|2025.1) ;; *) die "RELEASE must be zed or 2025.1, got '$RELEASE'" ;; esac
+export RELEASE
+RELEASE_ROOT=${RELEASE_ROOT:-$REPO_ROOT/build/.root-2025.1}
+# running_release : the release whose state $SERVICES_DIR holds (a state from before there were two is Zed's)
+running_release() { cat "$SERVICES_DIR/.release" 2>/dev/null || echo zed; }
+# use_release R : make $SERVICES_DIR hold release R's state. Each release keeps its own (databases, configs,
+# images); the other's waits beside it as $SERVICES_DIR.<release>, so clouds.yaml keeps its one path and
+# going back is a warm start. Refused while a service of the other release runs.
+use_release() {
+  local want=$1 have f
+  have=$(running_release)
+  if [ "$have" != "$want" ]; then
+    for f in "$SERVICES_DIR"/*/*.pid; do
+      alive "$f" && die "the $have services are running ($f): stop them first (make services-down)"
+    done
+    if compgen -G "$SERVICES_DIR/*/" >/dev/null; then
+      [ -e "$SERVICES_DIR.$have" ] && die "both $SERVICES_DIR and $SERVICES_DIR.$have hold a state: remove one"
+      mv "$SERVICES_DIR" "$SERVICES_DIR.$have"
+      log "the $have state moved aside to $SERVICES_DIR.$have"
+      if [ -d "$SERVICES_DIR.$want" ]; then mv "$SERVICES_DIR.$want" "$SERVICES_DIR"; log "the $want state is back from $SERVICES_DIR.$want"
+      else mkdir -p "$SERVICES_DIR"; fi
+    fi
+  fi
+  case $SERVICES_DIR/ in "$REPO_ROOT"/*) ;; *) [ "$want" = zed ] || die "SERVICES_DIR must be inside the checkout for $want (the root sees only the checkout)" ;; esac
+  echo "$want" > "$SERVICES_DIR/.release"
+}
+
 # ---------------------------------------------------------------- packages
 # apt_ensure and friends: ../lib.sh, shared with the other tests/ scripts.
 APT_LOG=$SERVICES_DIR/apt.log

@@ -78,8 +78,9 @@ core_plugin = ml2
 service_plugins =
 auth_strategy = keystone
 transport_url = rabbit://guest:guest@127.0.0.1:$RABBIT_PORT/
-# API and RPC served from the one process (0 = in-process, no forked workers)
-api_workers = 0
+# API and RPC served from the one process (0 = in-process, no forked workers). Neutron 26 (2025.1) wants at
+# least 1 API worker: one forked process, in the server's process group (down.sh stops both).
+api_workers = $([ "$RELEASE" = zed ] && echo 0 || echo 1)
 rpc_workers = 0
 rpc_state_report_workers = 0
 allow_overlapping_ips = true

@@ -15,7 +15,7 @@ row() { # name pidfile probe-description probe-cmd...
   printf '  %-19s pid %-7s %-22s %s\n' "$name" "$(pid_of "$pf")" "$what" "$st"
 }
 S=$SERVICES_DIR
-[ "$SHORT" = --short ] && printf '[services %s] up: ' "$(date +%H:%M:%S)"
+[ "$SHORT" = --short ] && printf "[services %s] up (%s): " "$(date +%H:%M:%S)" "$(running_release)"
 row keystone          $S/keystone/keystone.pid           "http :5000"            http_up $KEYSTONE_URL/v3
 row ironic            $S/ironic/ironic.pid               "http :$IRONIC_PORT"             http_up http://127.0.0.1:$IRONIC_PORT/v1
 row ironic-inspector  $S/ironic-inspector/ironic-inspector.pid "http :$INSPECTOR_PORT"  http_up http://127.0.0.1:$INSPECTOR_PORT/

@@ -1,5 +1,7 @@
 #!/bin/bash
-# Start real OpenStack Zed services from Debian 12's packages on 127.0.0.1 for the integration tests.
+# Start real OpenStack services on 127.0.0.1 for the integration tests: Zed from Debian 12's packages (the
+# default), or 2025.1 "Epoxy" from Debian 13's (RELEASE=2025.1: the same scripts, run in the Debian 13 root
+# that root.sh builds and caches; Ironic inspects by itself there, so no ironic-inspector).
 #
 # Usage: tests/services/up.sh [all | LIST]          (make services-up SERVICES=...)
 #   all (default)  keystone, bmc, ironic, inspector, glance, standalone (noauth ironic+glance), rabbitmq, neutron,
@@ -8,11 +10,18 @@
 #                  nova; dependencies are implied (nova => keystone rabbitmq placement neutron ironic glance bmc
 #                  standalone inspector; ironic => keystone bmc standalone inspector; inspector => keystone ironic; glance => keystone standalone;
 #                  neutron => keystone rabbitmq mariadb; placement => keystone mariadb). 'ironic,glance' is the light mode.
-# Env: SERVICES_DIR (default <repo>/build/services), NEUTRON=real|standin, ADMIN_PASSWORD, SERVICE_PASSWORD,
+# Env: RELEASE=zed|2025.1 (default zed), SERVICES_DIR (default <repo>/build/services), NEUTRON=real|standin, ADMIN_PASSWORD, SERVICE_PASSWORD,
 #      BMC_PORTS ("6230 6231 6232 6233"), BMC_USER, BMC_PASSWORD, SERVICES_DEBUG=true (debug logs).
 # Idempotent: services already up are left alone; a rerun on a running stack only checks and reports.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+if [ "$RELEASE" = 2025.1 ] && [ -z "${IN_RELEASE_ROOT:-}" ]; then
+  # the lane runs this same script inside the Debian 13 root (on this machine's loopback and PIDs)
+  use_release 2025.1
+  "$HERE/root.sh" build
+  exec "$HERE/root.sh" run "$HERE/up.sh ${1:-all}"
+fi
+[ -n "${IN_RELEASE_ROOT:-}" ] || use_release zed
 take_lock
 T0=$(ms)
 REQ=${1:-all}
@@ -33,8 +42,9 @@ add() {
   case $s in
     keystone|bmc|rabbitmq|mariadb) ;;
     standalone) add bmc ;;
-    ironic)    add keystone; add bmc; add standalone; add inspector ;;
-    inspector) add keystone; add ironic ;;
+    ironic)    add keystone; add bmc; add standalone; [ "$RELEASE" = zed ] && add inspector; true ;;
+    inspector) [ "$RELEASE" = zed ] || die "ironic-inspector is gone from $RELEASE: Ironic inspects by itself"
+               add keystone; add ironic ;;
     glance)    add keystone; add standalone ;;
     placement) add keystone; add mariadb ;;
     neutron)   add keystone; [ "$NEUTRON" = real ] && { add rabbitmq; add mariadb; }; true ;;
@@ -51,7 +61,7 @@ fi
 has() { [ -n "${want[$1]:-}" ]; }
 ORDER=(keystone bmc standalone ironic inspector glance rabbitmq mariadb neutron placement nova)
 sel=(); for s in "${ORDER[@]}"; do has $s && sel+=("$s"); done
-log "services: ${sel[*]}$(has neutron && echo " (neutron: $NEUTRON)") in $SERVICES_DIR"
+log "OpenStack $RELEASE services: ${sel[*]}$(has neutron && echo " (neutron: $NEUTRON)") in $SERVICES_DIR"
 
 # ---------------------------------------------------------------- packages (one apt run for everything)
 pkgs=(curl python3-openstackclient python3-ironicclient python3-keystoneclient)

@@ -60,7 +60,8 @@ services = {
     'clouds_yaml': os.path.join(d, 'clouds.yaml'),
     'clouds': sorted(clouds),
     'keystone': auth_url,
-    'ironic': 'http://127.0.0.1:6385', 'ironic_inspector': 'http://127.0.0.1:5050', 'glance': 'http://127.0.0.1:9292',
+    'release': env['RELEASE'],
+    'ironic': 'http://127.0.0.1:6385', 'glance': 'http://127.0.0.1:9292',
     'nova': 'http://127.0.0.1:8774/v2.1', 'placement': 'http://127.0.0.1:8778',
     'neutron': 'http://127.0.0.1:9696', 'neutron_kind': env['NEUTRON'],
     'standalone_ironic': sa_ironic, 'standalone_glance': sa_glance,
@@ -68,5 +69,7 @@ services = {
             'username': env['BMC_USER'], 'password': env['BMC_PASSWORD']},
     'flavor': 'baremetal', 'network': 'ctlplane',
 }
+if env['RELEASE'] == 'zed':
+    services['ironic_inspector'] = 'http://127.0.0.1:5050'
 write('services.json', json.dumps(services, indent=2) + '\n')
 PYEOF

@@ -1,0 +1,107 @@
+#!/bin/bash
+# The Debian 13 ("trixie") root of the 2025.1 lane: OpenStack 2025.1 "Epoxy" from Debian 13's packages, run
+# by the same service scripts in a chroot on this Debian 12 machine. A chroot keeps the host's network
+# namespace (so everything still listens on the host's 127.0.0.1 only) and its PID namespace (so down.sh stops
+# the lane's processes by the PIDs they recorded, from the host).
+#
+# Usage: root.sh build     debootstrap the root once, cached under build/.root-2025.1 (rebuilt when the
+#                          package list below changes)
+#        root.sh mount     bind the checkout into the root at its own path, plus /proc /sys /dev
+#        root.sh run CMD   run a shell command in the root (mounting first), with SERVICES_DIR and
+#                          RELEASE passed through
+#        root.sh umount    undo the mounts (down.sh does, after stopping the lane)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+# dot-named: `go ... ./...` and the collection build do not walk into it
+ROOT=${RELEASE_ROOT:-$REPO_ROOT/build/.root-2025.1}
+SUITE=trixie
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+log() { printf '[root %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf '[root %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+
+# Everything up.sh starts on this release (ironic-inspector is gone: Ironic inspects by itself).
+PKGS=(
+  ca-certificates curl procps iproute2 util-linux ipmitool genisoimage
+  python3-keystone python3-ironic python3-glance python3-keystonemiddleware
+  python3-nova python3-placement python3-neutron python3-pyghmi python3-pymysql
+  python3-openstackclient python3-ironicclient python3-keystoneclient
+  rabbitmq-server mariadb-server
+)
+STAMP=$ROOT/.metalkit-root
+
+mounted() { mountpoint -q "$ROOT$1"; }
+
+do_mount() {
+  [ -s "$STAMP" ] || die "no root at $ROOT: root.sh build first"
+  mounted /proc || mount -t proc proc "$ROOT/proc"
+  mounted /sys || mount -t sysfs sys "$ROOT/sys"
+  if ! mounted /dev; then mount --rbind /dev "$ROOT/dev" && mount --make-rslave "$ROOT/dev"; fi
+  mkdir -p "$ROOT$REPO_ROOT"
+  mounted "$REPO_ROOT" || mount --bind "$REPO_ROOT" "$ROOT$REPO_ROOT"
+}
+
+do_umount() {
+  local m
+  # deepest first; -l: a process of the lane that is still exiting must not keep a mount
+  for m in "$REPO_ROOT" /dev /sys /proc; do
+    if mounted "$m"; then umount -R -l "$ROOT$m" || die "cannot unmount $ROOT$m"; fi
+  done
+}
+
+inroot() { # CMD : a login-free shell in the root, with a clean environment
+  chroot "$ROOT" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    ${SERVICES_DIR:+SERVICES_DIR=$SERVICES_DIR} RELEASE=2025.1 IN_RELEASE_ROOT=1 \
+    ${SERVICES_DEBUG:+SERVICES_DEBUG=$SERVICES_DEBUG} ${KEYSTONE_TOKEN_EXPIRATION:+KEYSTONE_TOKEN_EXPIRATION=$KEYSTONE_TOKEN_EXPIRATION} \
+    /bin/bash -c "$1"
+}
+
+do_build() {
+  local want have t0
+  want=$(printf '%s\n' "$SUITE" "${PKGS[@]}" | sha256sum | cut -c1-16)
+  have=$(cat "$STAMP" 2>/dev/null || true)
+  [ "$want" = "$have" ] && { log "Debian 13 root ready (cached: $ROOT)"; return 0; }
+  [ "$(id -u)" = 0 ] || die "building the root needs root (debootstrap, chroot)"
+  . "$REPO_ROOT/tests/lib.sh"
+  APT_LOG=$REPO_ROOT/build/root-2025.1-apt.log
+  apt_ensure debootstrap
+  do_umount
+  # never rm -rf through a mount (a bound /dev is this machine's /dev)
+  ! grep -q " $ROOT/" /proc/mounts || die "still mounted under $ROOT: $(grep " $ROOT/" /proc/mounts | cut -d' ' -f2 | tr '\n' ' ')"
+  t0=$(date +%s)
+  if [ -x "$ROOT/usr/bin/apt-get" ] && [ -e "$ROOT/etc/debian_version" ]; then
+    log "Debian 13 root at $ROOT: package list changed, installing into it"
+  else
+    rm -rf "$ROOT"; mkdir -p "$ROOT"
+    log "debootstrap $SUITE (minbase) into $ROOT (log: build/root-2025.1-debootstrap.log)"
+    debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$REPO_ROOT/build/root-2025.1-debootstrap.log" 2>&1 ||
+      die "debootstrap failed: see build/root-2025.1-debootstrap.log"
+  fi
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  # a machine behind a TLS-inspecting proxy trusts its CA: the root must too
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"; cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+  fi
+  # no init in the root: a postinst must not start daemons (rabbitmq-server, mariadb would)
+  printf '#!/bin/sh\nexit 101\n' > "$ROOT/usr/sbin/policy-rc.d"; chmod +x "$ROOT/usr/sbin/policy-rc.d"
+  mounted /proc || mount -t proc proc "$ROOT/proc"
+  log "apt-get install ${#PKGS[@]} packages in the root (log: $APT_LOG)"
+  if ! inroot "echo 'dbconfig-common dbconfig-common/dbconfig-install boolean false' | debconf-set-selections &&
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PKGS[*]} && apt-get clean" >>"$APT_LOG" 2>&1; then
+    umount -l "$ROOT/proc" || true
+    tail -n 20 "$APT_LOG" >&2; die "apt-get install in the root failed"
+  fi
+  umount -l "$ROOT/proc" || true
+  echo "$want" > "$STAMP"
+  log "Debian 13 root built in $(($(date +%s) - t0)) s"
+}
+
+case ${1:-} in
+  build) do_build ;;
+  mount) do_mount ;;
+  umount) do_umount ;;
+  run) shift; do_mount; inroot "$*" ;;
+  *) die "usage: root.sh build|mount|run CMD|umount" ;;
+esac
