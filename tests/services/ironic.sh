@@ -38,6 +38,9 @@ fi
 { cat <<CONF
 [DEFAULT]
 auth_strategy = $AUTH
+$([ "$RELEASE" = zed ] || printf '%s\n' "# Ironic 29 enforces its scoped policies: a project-scoped token sees only its project's nodes, so Nova's" \
+  "# ironic user (project service, role service) found none to report to Placement. This lets the service role" \
+  "# in project 'service' see every node, as the deployment guides set it for Nova." "rbac_service_role_elevated_access = true")
 rpc_transport = none
 host = $HOST
 debug = ${SERVICES_DEBUG:-false}
