@@ -17,15 +17,17 @@ mkdir -p "$D"; chmod 700 "$D"
 # default_inspect_interface: each hardware type takes its first supported enabled one, so fake-hardware nodes
 # keep `fake` (inspect finishes at once); ipmi/redfish nodes get `inspector`, as on an undercloud (see README.md).
 # A fake-hardware node asks for inspector with inspect_interface=inspector. The standalone Ironic has none.
-INSPECT_IFACES=fake,no-inspect; [ "$MODE" = main ] && INSPECT_IFACES=fake,inspector,no-inspect
 # 2025.1 (Ironic 29): ironic-inspector is gone; Ironic inspects by itself with the `agent` interface (the ramdisk
 # posts its inventory to /v1/continue_inspection) and keeps the inventory (GET /v1/nodes/{node}/inventory).
-# The idrac type is Redfish only there: idrac-wsman no longer exists.
-IDRAC_IFACES=idrac-wsman,idrac-redfish
+# The idrac type is Redfish only there: idrac-wsman no longer exists. Ironic 29 also enforces its scoped policies:
+# a project-scoped token sees only its project's nodes, so Nova's ironic user (project service, role service)
+# found none to report to Placement; RBAC lets the service role in project 'service' see every node, as the
+# deployment guides set it for Nova.
+MAIN_INSPECT=inspector IDRAC_IFACES=idrac-wsman,idrac-redfish RBAC=
 if [ "$RELEASE" = 2025.1 ]; then
-  INSPECT_IFACES=fake,no-inspect; [ "$MODE" = main ] && INSPECT_IFACES=fake,agent,no-inspect
-  IDRAC_IFACES=idrac-redfish
+  MAIN_INSPECT=agent IDRAC_IFACES=idrac-redfish RBAC='rbac_service_role_elevated_access = true'
 fi
+INSPECT_IFACES=fake,no-inspect; [ "$MODE" = main ] && INSPECT_IFACES=fake,$MAIN_INSPECT,no-inspect
 NAME=$(basename "$D")
 
 # ipmitool: without it the ipmi hardware type refuses to load and the whole service dies at startup
@@ -38,9 +40,7 @@ fi
 { cat <<CONF
 [DEFAULT]
 auth_strategy = $AUTH
-$([ "$RELEASE" = zed ] || printf '%s\n' "# Ironic 29 enforces its scoped policies: a project-scoped token sees only its project's nodes, so Nova's" \
-  "# ironic user (project service, role service) found none to report to Placement. This lets the service role" \
-  "# in project 'service' see every node, as the deployment guides set it for Nova." "rbac_service_role_elevated_access = true")
+$RBAC
 rpc_transport = none
 host = $HOST
 debug = ${SERVICES_DEBUG:-false}

@@ -40,6 +40,7 @@ running_release() { cat "$SERVICES_DIR/.release" 2>/dev/null || echo zed; }
 # going back is a warm start. Refused while a service of the other release runs.
 use_release() {
   local want=$1 have f
+  case $SERVICES_DIR/ in "$REPO_ROOT"/*) ;; *) [ "$want" = zed ] || die "SERVICES_DIR must be inside the checkout for $want (the root sees only the checkout)" ;; esac
   have=$(running_release)
   if [ "$have" != "$want" ]; then
     for f in "$SERVICES_DIR"/*/*.pid; do
@@ -53,7 +54,6 @@ use_release() {
       else mkdir -p "$SERVICES_DIR"; fi
     fi
   fi
-  case $SERVICES_DIR/ in "$REPO_ROOT"/*) ;; *) [ "$want" = zed ] || die "SERVICES_DIR must be inside the checkout for $want (the root sees only the checkout)" ;; esac
   echo "$want" > "$SERVICES_DIR/.release"
 }
 

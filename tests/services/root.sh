@@ -11,14 +11,11 @@
 #                          RELEASE passed through
 #        root.sh umount    undo the mounts (down.sh does, after stopping the lane)
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO_ROOT=$(cd "$HERE/../.." && pwd)
-# dot-named: `go ... ./...` and the collection build do not walk into it
-ROOT=${RELEASE_ROOT:-$REPO_ROOT/build/.root-2025.1}
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+# $RELEASE_ROOT (lib.sh) is dot-named: `go ... ./...` and the collection build do not walk into it
+ROOT=$RELEASE_ROOT
 SUITE=trixie
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-log() { printf '[root %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { printf '[root %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
 
 # Everything up.sh starts on this release (ironic-inspector is gone: Ironic inspects by itself).
 PKGS=(
@@ -63,7 +60,6 @@ do_build() {
   have=$(cat "$STAMP" 2>/dev/null || true)
   [ "$want" = "$have" ] && { log "Debian 13 root ready (cached: $ROOT)"; return 0; }
   [ "$(id -u)" = 0 ] || die "building the root needs root (debootstrap, chroot)"
-  . "$REPO_ROOT/tests/lib.sh"
   APT_LOG=$REPO_ROOT/build/root-2025.1-apt.log
   apt_ensure debootstrap
   do_umount
@@ -83,17 +79,14 @@ do_build() {
   if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
     mkdir -p "$ROOT/usr/local/share/ca-certificates"; cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
   fi
-  # no init in the root: a postinst must not start daemons (rabbitmq-server, mariadb would)
-  printf '#!/bin/sh\nexit 101\n' > "$ROOT/usr/sbin/policy-rc.d"; chmod +x "$ROOT/usr/sbin/policy-rc.d"
+  # the packages through the same apt_ensure as on Zed (tests/lib.sh: debconf answers, no daemon started by a
+  # postinst), run in the root; the stamp is not there yet, so mount by hand
   mounted /proc || mount -t proc proc "$ROOT/proc"
-  log "apt-get install ${#PKGS[@]} packages in the root (log: $APT_LOG)"
-  if ! inroot "echo 'dbconfig-common dbconfig-common/dbconfig-install boolean false' | debconf-set-selections &&
-      DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PKGS[*]} && apt-get clean" >>"$APT_LOG" 2>&1; then
-    umount -l "$ROOT/proc" || true
-    tail -n 20 "$APT_LOG" >&2; die "apt-get install in the root failed"
+  mkdir -p "$ROOT$REPO_ROOT"; mounted "$REPO_ROOT" || mount --bind "$REPO_ROOT" "$ROOT$REPO_ROOT"
+  if ! inroot "HERE=$HERE; . $HERE/lib.sh; APT_LOG=$APT_LOG; apt_ensure ${PKGS[*]} && apt-get clean"; then
+    do_umount; die "apt-get install in the root failed (log: $APT_LOG)"
   fi
-  umount -l "$ROOT/proc" || true
+  do_umount
   echo "$want" > "$STAMP"
   log "Debian 13 root built in $(($(date +%s) - t0)) s"
 }
