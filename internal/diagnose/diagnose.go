@@ -402,3 +402,26 @@ func number(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// PlacementLags tells a refusal ("No valid host") that Placement alone
+// explains: a node Ironic has ready (available, not in maintenance, no
+// instance) is still reserved there. Nova's Ironic driver reserves a node it
+// last read while it was being cleaned, and a resource update that read the
+// node just before it came back can land after it did; the next update
+// clears it.
+func (d Diagnosis) PlacementLags() bool {
+	if d.Cause != "no_valid_host" {
+		return false
+	}
+	for _, n := range d.Nodes {
+		if n.ProvisionState != "available" || n.Maintenance || n.InstanceUUID != "" {
+			continue
+		}
+		for _, r := range n.Reasons {
+			if r.Code == CodeInventoryReserved {
+				return true
+			}
+		}
+	}
+	return false
+}

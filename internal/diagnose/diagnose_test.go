@@ -464,3 +464,23 @@ func TestTooSmallIsANote(t *testing.T) {
 	assert.Equal(t, CodeTooSmall, d.Nodes[0].Reasons[0].Code)
 	assert.Contains(t, d.Nodes[0].Reasons[0].Message, "(local_gb 20 < 40)")
 }
+
+func TestPlacementLags(t *testing.T) {
+	reserved := Reason{Code: CodeInventoryReserved, Blocking: true}
+	ready := NodeReport{ProvisionState: "available", Reasons: []Reason{reserved}}
+	cases := []struct {
+		name string
+		d    Diagnosis
+		want bool
+	}{
+		{"available node reserved", Diagnosis{Cause: "no_valid_host", Nodes: []NodeReport{ready}}, true},
+		{"not a refusal", Diagnosis{Cause: "build_failed", Nodes: []NodeReport{ready}}, false},
+		{"node still cleaning", Diagnosis{Cause: "no_valid_host", Nodes: []NodeReport{{ProvisionState: "cleaning", Reasons: []Reason{reserved}}}}, false},
+		{"node in maintenance", Diagnosis{Cause: "no_valid_host", Nodes: []NodeReport{{ProvisionState: "available", Maintenance: true, Reasons: []Reason{reserved}}}}, false},
+		{"node has an instance", Diagnosis{Cause: "no_valid_host", Nodes: []NodeReport{{ProvisionState: "available", InstanceUUID: "x", Reasons: []Reason{reserved}}}}, false},
+		{"other reason", Diagnosis{Cause: "no_valid_host", Nodes: []NodeReport{{ProvisionState: "available", Reasons: []Reason{{Code: CodeInventoryUsed}}}}}, false},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, c.d.PlacementLags(), c.name)
+	}
+}

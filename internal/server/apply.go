@@ -35,6 +35,9 @@ type Outcome struct {
 	Timings map[string]float64
 	// Diagnosis explains an ERROR or a timeout.
 	Diagnosis *diagnose.Diagnosis
+	// Refused is the server Nova refused while Placement still reserved the
+	// node just freed (deleted, then created again).
+	Refused string
 }
 
 // Failed is a failure after (or instead of) changes, carrying what was
@@ -63,6 +66,9 @@ func Apply(ctx context.Context, c Clients, d Desired, o Observed, p Plan) (*Outc
 			}
 		case ActionCreate:
 			err = create(ctx, c, d, o, out)
+			if p.Has(ActionDelete) && placementLagged(err) {
+				err = recreateAfterLag(ctx, c, d, o, out)
+			}
 		case ActionWait:
 			err = waitActive(ctx, c, d, o, out.Server.ID, out)
 		case ActionUpdateMetadata:
@@ -119,6 +125,29 @@ func waitFreedNode(ctx context.Context, c Clients, o Observed, out *Outcome) err
 		return fmt.Errorf("waiting for Placement to offer flavor %s again after the delete: %w", o.Flavor.Name, err)
 	}
 	return nil
+}
+
+// placementLagged tells a recreate refused only because Placement still
+// reserved the node the delete had just freed (see Diagnosis.PlacementLags).
+func placementLagged(err error) bool {
+	var f *Failed
+	return errors.As(err, &f) && f.Outcome != nil && f.Outcome.Diagnosis != nil && f.Outcome.Diagnosis.PlacementLags()
+}
+
+// recreateAfterLag deletes the refused server, waits for Placement to offer
+// the flavor again and creates once more: once, so a node Nova keeps
+// reserving still fails with its diagnosis.
+func recreateAfterLag(ctx context.Context, c Clients, d Desired, o Observed, out *Outcome) error {
+	refused := *out.Server
+	out.Refused = refused.ID
+	out.Diagnosis = nil
+	if err := deleteAll(ctx, c, d, []servers.Server{refused}, out); err != nil {
+		return err
+	}
+	if err := waitFreedNode(ctx, c, o, out); err != nil {
+		return err
+	}
+	return create(ctx, c, d, o, out)
 }
 
 // maxDeleteResends bounds how often a delete Nova dropped is sent again.

@@ -322,3 +322,95 @@ func TestRecreateOnError(t *testing.T) {
 	assert.Len(t, out.Deleted, 1)
 	assert.NotEqual(t, out.Deleted[0], out.Server.ID)
 }
+
+// reserveNode sets the Placement inventory of node (by name) reserved or
+// not, as Nova's resource update does.
+func reserveNode(t *testing.T, fc *fakecloud.Cloud, node string, reserved bool) {
+	t.Helper()
+	for _, n := range fc.Nodes {
+		if n["name"] != node {
+			continue
+		}
+		inv := fc.Inventories[n["uuid"].(string)].(map[string]any)["inventories"].(map[string]any)
+		for _, v := range inv {
+			v.(map[string]any)["reserved"] = map[bool]int{true: 1, false: 0}[reserved]
+		}
+		return
+	}
+	t.Fatalf("no node %s", node)
+}
+
+func refuse(s map[string]any) {
+	s["status"] = "ERROR"
+	s["fault"] = map[string]any{"code": 500, "message": "No valid host was found. "}
+}
+
+// A recreate that Nova refuses while Placement still reserves a node Ironic
+// has available (a resource update that read it mid-cleaning) is deleted and
+// booted once more.
+func TestRecreateBootsAgainWhenPlacementLags(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Boot = refuse
+	_, _, _, err := run(t, c, want("insp-scale"))
+	require.Error(t, err)
+
+	boots := 0
+	fc.Boot = func(s map[string]any) {
+		boots++
+		if boots == 1 {
+			reserveNode(t, fc, goodNode, true)
+			refuse(s)
+			return
+		}
+		reserveNode(t, fc, goodNode, false)
+		fc.Land(s, goodNode)
+	}
+	d := want("insp-scale")
+	d.RecreateOnError = true
+	_, _, out, err := run(t, c, d)
+	require.NoError(t, err)
+	assert.Equal(t, 2, boots)
+	assert.Equal(t, "ACTIVE", out.Server.Status)
+	require.Len(t, out.Deleted, 2, "the earlier ERROR server and the refused one")
+	assert.Equal(t, out.Deleted[1], out.Refused)
+	assert.Contains(t, DoneMessage(d, MakePlan(d, Observed{}), out), "Nova first refused it as "+out.Refused)
+}
+
+// A node Placement keeps reserving is retried once, then fails with the
+// diagnosis.
+func TestRecreateRetriesPlacementLagOnce(t *testing.T) {
+	fc, c := cloud(t)
+	fc.Boot = refuse
+	_, _, _, err := run(t, c, want("insp-scale"))
+	require.Error(t, err)
+
+	boots := 0
+	fc.Boot = func(s map[string]any) {
+		boots++
+		reserveNode(t, fc, goodNode, true)
+		refuse(s)
+	}
+	d := want("insp-scale")
+	d.RecreateOnError = true
+	_, _, out, err := run(t, c, d)
+	require.Error(t, err)
+	assert.Equal(t, 2, boots)
+	assert.Contains(t, err.Error(), "went to ERROR: No valid host was found")
+	require.NotNil(t, out.Diagnosis)
+	assert.True(t, out.Diagnosis.PlacementLags(), "the failure carries the second refusal's diagnosis")
+}
+
+// A fresh create refused while Placement reserves a node is not retried:
+// nothing was just freed, so the reservation is the operator's to fix.
+func TestCreateDoesNotRetryPlacementReservation(t *testing.T) {
+	fc, c := cloud(t)
+	boots := 0
+	fc.Boot = func(s map[string]any) {
+		boots++
+		reserveNode(t, fc, goodNode, true)
+		refuse(s)
+	}
+	_, _, _, err := run(t, c, want("insp-scale"))
+	require.Error(t, err)
+	assert.Equal(t, 1, boots)
+}

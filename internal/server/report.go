@@ -87,6 +87,9 @@ func DoneMessage(d Desired, p Plan, out *Outcome) string {
 	if t, ok := out.Timings["create"]; ok {
 		msg += fmt.Sprintf(" after %.1f s", t)
 	}
+	if out.Refused != "" {
+		msg += fmt.Sprintf(" (Nova first refused it as %s while Placement still reserved the node just freed)", out.Refused)
+	}
 	return msg
 }
 

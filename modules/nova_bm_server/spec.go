@@ -76,6 +76,7 @@ var spec = &ansible.Spec{
 		"scheduler_hints": {Type: ansible.TypeDict, Description: []string{"Scheduler hints passed as they are (C(os:scheduler_hints)), for example C(group: <server group id>)."}},
 		"recreate_on_error": {Type: ansible.TypeBool, Default: false, Description: []string{
 			"When a server of the name is in ERROR (left by an earlier run), delete it and boot it again instead of failing.",
+			"Before the new boot it waits for the node to be C(available) and for Placement to offer the flavor again. If Nova still refuses the boot (No valid host) while Placement reserves a node Ironic has available, the refused server is deleted and booted once more; the result's C(msg) says so.",
 		}},
 	})),
 	MutuallyExclusive: [][]string{{"user_data", "user_data_file"}, {"nics", "network"}, {"name", "servers"}},
