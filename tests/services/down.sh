@@ -55,10 +55,7 @@ done
 rm -f "$S"/*/*.pid "$S"/*/*.pid.start
 if [ "$(running_release)" != zed ] && [ -d "$RELEASE_ROOT/proc" ]; then
   # Every process whose root is the lane's root is one of ours (only up.sh enters it): none may outlive it.
-  left=()
-  for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/root" 2>/dev/null)" = "$RELEASE_ROOT" ] && left+=("${p#/proc/}")
-  done
+  mapfile -t left < <(root_pids)
   if [ ${#left[@]} -gt 0 ]; then
     log "SIGKILL ${#left[@]} leftover process(es) of the $(running_release) root: ${left[*]}"
     kill -KILL "${left[@]}" 2>/dev/null || true

@@ -25,6 +25,8 @@ PKGS=(
   python3-openstackclient python3-ironicclient python3-keystoneclient
   rabbitmq-server mariadb-server
 )
+# Fixes to the packaged code, applied after every install (patch -p1 from the root's /); each says why.
+PATCHES=("$HERE"/patches/2025.1/*.patch)
 STAMP=$ROOT/.metalkit-root
 
 mounted() { mountpoint -q "$ROOT$1"; }
@@ -54,12 +56,25 @@ inroot() { # CMD : a login-free shell in the root, with a clean environment
     /bin/bash -c "$1"
 }
 
+apply_patches() {
+  local p
+  for p in "${PATCHES[@]}"; do
+    if patch -p1 -R --dry-run -s -f -d "$ROOT" <"$p" >/dev/null 2>&1; then
+      log "patch $(basename "$p"): already in the root"
+    else
+      patch -p1 -s -f -d "$ROOT" <"$p" || die "patch $p does not apply to the root's packages"
+      log "patch $(basename "$p"): applied"
+    fi
+  done
+}
+
 do_build() {
   local want have t0
-  want=$(printf '%s\n' "$SUITE" "${PKGS[@]}" | sha256sum | cut -c1-16)
+  want=$( (printf '%s\n' "$SUITE" "${PKGS[@]}"; cat "${PATCHES[@]}") | sha256sum | cut -c1-16)
   have=$(cat "$STAMP" 2>/dev/null || true)
   [ "$want" = "$have" ] && { log "Debian 13 root ready (cached: $ROOT)"; return 0; }
   [ "$(id -u)" = 0 ] || die "building the root needs root (debootstrap, chroot)"
+  [ -z "$(root_pids)" ] || die "the 2025.1 lane runs in $ROOT: stop it first (make services-down)"
   APT_LOG=$REPO_ROOT/build/root-2025.1-apt.log
   apt_ensure debootstrap
   do_umount
@@ -87,6 +102,7 @@ do_build() {
     do_umount; die "apt-get install in the root failed (log: $APT_LOG)"
   fi
   do_umount
+  apply_patches
   echo "$want" > "$STAMP"
   log "Debian 13 root built in $(($(date +%s) - t0)) s"
 }
