@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -20,8 +21,15 @@ import (
 type Engine struct {
 	// Client is Ironic's API, with a microversion set (1.6 or later: inspection).
 	Client *gophercloud.ServiceClient
-	// Inspector is ironic-inspector's API, nil where the deployment has none.
-	Inspector *gophercloud.ServiceClient
+	// Inspector opens ironic-inspector's API (nil: the deployment has none).
+	// It is called once, and only for data Ironic does not keep: a catalog
+	// may still list an inspector that is gone (an upgrade to 2024.1 or
+	// later), and opening it costs the connection's retries.
+	Inspector func() (*gophercloud.ServiceClient, error)
+	inspector struct {
+		once   sync.Once
+		client *gophercloud.ServiceClient
+	}
 
 	// Concurrency is how many nodes are worked on at once (at least 1).
 	Concurrency int
@@ -488,11 +496,12 @@ func (e *Engine) fetchIntrospectionData(ctx context.Context, r *NodeResult) {
 				r.Node.Label(), openstack.Describe(res.Err, "inventory")))
 		}
 	}
-	if e.Inspector == nil {
+	inspector := e.inspectorClient()
+	if inspector == nil {
 		return
 	}
 	var body map[string]any
-	resp, err := e.Inspector.Get(ctx, e.Inspector.ServiceURL("introspection", r.Node.UUID, "data"), &body, nil)
+	resp, err := inspector.Get(ctx, inspector.ServiceURL("introspection", r.Node.UUID, "data"), &body, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -503,6 +512,17 @@ func (e *Engine) fetchIntrospectionData(ctx context.Context, r *NodeResult) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("node %s: introspection data not read from ironic-inspector: %v",
 			r.Node.Label(), openstack.Describe(err, "introspection data")))
 	}
+}
+
+// inspectorClient opens ironic-inspector once for all nodes; nil when the
+// deployment has none (or it cannot be opened: the data is then not reported).
+func (e *Engine) inspectorClient() *gophercloud.ServiceClient {
+	e.inspector.once.Do(func() {
+		if e.Inspector != nil {
+			e.inspector.client, _ = e.Inspector()
+		}
+	})
+	return e.inspector.client
 }
 
 // microversionAtLeast compares a "1.81" microversion to major.minor.

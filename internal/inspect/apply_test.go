@@ -367,10 +367,13 @@ func TestIntrospectionDataSources(t *testing.T) {
 			}
 			e := engine(f)
 			e.Client.Microversion = tt.microversion
+			opened := 0
 			if tt.inspector {
-				e.Inspector = inspectorClient
+				e.Inspector = func() (*gophercloud.ServiceClient, error) { opened++; return inspectorClient, nil }
 			}
 			r := e.Apply(context.Background(), observeAll(t, f, "insp-data"), Desired{})[0]
+			assert.Equal(t, tt.inspector && tt.want["source"] == "ironic-inspector", opened == 1, "ironic-inspector opened only for data Ironic does not keep")
+			assert.LessOrEqual(t, opened, 1)
 			require.Equal(t, StatusChanged, r.Status, r.Err)
 			if tt.want == nil {
 				assert.Nil(t, r.IntrospectionData)

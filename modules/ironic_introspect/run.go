@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/metalkit/baremetal/internal/ansible"
 	"github.com/metalkit/baremetal/internal/inspect"
 	"github.com/metalkit/baremetal/internal/task"
@@ -38,7 +39,7 @@ func run(t *task.Task) (*ansible.Result, error) {
 	if req.engine.IntrospectionData && !m.CheckMode {
 		// ironic-inspector where the cloud has one; without it the
 		// introspection data is simply not reported.
-		req.engine.Inspector, _ = cloud.Introspection(cctx)
+		req.engine.Inspector = func() (*gophercloud.ServiceClient, error) { return cloud.Introspection(cctx) }
 	}
 
 	observed, err := inspect.Observe(cctx, client, req.selection, req.engine.Concurrency)
