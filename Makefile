@@ -15,10 +15,17 @@ SERVICES ?= all
 # debootstrapped root: tests/services/root.sh). One release runs at a time; each keeps its own state.
 export RELEASE ?= zed
 export SERVICES_DIR ?= $(CURDIR)/$(BUILD)/services
+# Which ansible-core runs the playbooks: 2.14 (Debian 12's) or 2.19 (Debian 13's, unpacked under
+# build/ansible-2.19 by tests/ansible-lane.sh and put first on PATH).
+export ANSIBLE ?= 2.14
+ifeq ($(ANSIBLE),2.19)
+export METALKIT_ANSIBLE_BIN := $(CURDIR)/$(BUILD)/ansible-2.19/bin
+export PATH := $(METALKIT_ANSIBLE_BIN):$(PATH)
+endif
 
 
 .PHONY: quality
-.PHONY: all deps build docs collection install test unit integration chaos lint bench demo demo-cold demo-clean sanity ansible-lint molecule services-up services-down clean
+.PHONY: all deps build docs collection install test unit integration chaos lint bench demo demo-cold demo-clean sanity ansible-lint molecule services-up services-down clean ansible-lane lane-2025.1
 
 all: build
 
@@ -69,11 +76,11 @@ unit:
 	go test ./...
 
 ## integration: real services on loopback + real ansible-playbook
-integration: collection services-up
+integration: collection services-up ansible-lane
 	go test -tags integration -count=1 -timeout 60m -skip '^TestChaos' ./tests/integration/... ./internal/...
 
 ## chaos: the fault matrix (tests/integration/chaos_test.go), alone: it kills and restarts the services
-chaos: collection services-up
+chaos: collection services-up ansible-lane
 	@rm -f $(BUILD)/chaos/matrix.tsv
 	go test -tags integration -count=1 -timeout 40m -run '^TestChaos' -v ./tests/integration/
 
@@ -86,15 +93,29 @@ ansible-lint: collection
 	@tests/lint.sh
 
 ## molecule: the molecule scenario (extensions/molecule/default) with plain ansible-playbook
-molecule: collection services-up
+molecule: collection services-up ansible-lane
 	@tests/molecule-lite
 
 ## deps: Debian packages the tests need (ansible, qemu-utils, the openstack CLI for benchmarks)
 deps:
 	@tests/deps.sh
 
-## test: everything CI runs
+## test: everything CI runs: the Zed + ansible-core 2.14 lane, then the 2025.1 + 2.19 lane
 test: deps lint unit integration chaos quality
+
+## ansible-lane: the ansible-core of $(ANSIBLE) on PATH, checked (a lane that cannot start fails the run)
+ansible-lane:
+ifeq ($(ANSIBLE),2.19)
+	@tests/ansible-lane.sh
+endif
+	@v=$$(ansible-playbook --version | sed -n '1s/.*\[core \(.*\)\]/\1/p'); case $$v in $(ANSIBLE).*) echo "ansible-core $$v: $$(command -v ansible-playbook)";; *) echo "ansible-playbook is core '$$v', not $(ANSIBLE)" >&2; exit 1;; esac
+
+## lane-2025.1: the integration suite, the fault matrix, the molecule scenario and the demo on OpenStack
+## 2025.1 (Debian 13's packages) with ansible-core 2.19; the Zed services are stopped first, the lane's after
+lane-2025.1:
+	@tests/services/down.sh
+	$(MAKE) RELEASE=2025.1 ANSIBLE=2.19 integration chaos molecule demo
+	@tests/services/down.sh
 
 ## quality: ansible-test sanity, ansible-lint, the molecule scenario
 quality: sanity ansible-lint molecule
@@ -109,7 +130,7 @@ bench: collection
 	@tests/bench/run.sh
 
 ## demo: local services + the whole flow (playbooks/site.yml) twice, on loopback
-demo: collection
+demo: collection ansible-lane
 	@tests/demo.sh
 
 ## demo-cold: time `make demo` on a fresh debootstrapped Debian 12 (root; local services stopped)

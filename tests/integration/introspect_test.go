@@ -430,6 +430,30 @@ func TestIntrospectBadInput(t *testing.T) {
 // inspect interface hands it the node, and the test plays the ramdisk.
 const inspectorURL = "http://127.0.0.1:5050"
 
+// ironicURL is the main Ironic, where the 2025.1 ramdisk calls back.
+const ironicURL = "http://127.0.0.1:6385"
+
+// ramdisk is how inspection meets the ramdisk the tests play, by release.
+// Zed: Ironic's inspector interface hands the node to ironic-inspector,
+// and the ramdisk posts to inspector's /v1/continue. 2025.1: ironic-inspector
+// is gone; Ironic's agent interface waits for the data at Ironic's own
+// /v1/continue_inspection and keeps it (GET /v1/nodes/{node}/inventory).
+type ramdisk struct {
+	release string
+	inspect string // the node's inspect_interface
+	url     string // where the ramdisk posts its data
+	source  string // the introspection_data.source the module reports
+}
+
+func (b *inspBed) ramdisk() ramdisk {
+	if r := release(b.t); r != "zed" {
+		return ramdisk{release: r, inspect: "agent", url: ironicURL + "/v1/continue_inspection", source: "ironic"}
+	}
+	return ramdisk{release: "zed", inspect: "inspector", url: inspectorURL + "/v1/continue", source: "ironic-inspector"}
+}
+
+func (r ramdisk) zed() bool { return r.release == "zed" }
+
 // inspectorClient is ironic-inspector's API from the Keystone catalog
 // (type baremetal-introspection), for the test's own checks.
 func (b *inspBed) inspectorClient() *gophercloud.ServiceClient {
@@ -440,13 +464,14 @@ func (b *inspBed) inspectorClient() *gophercloud.ServiceClient {
 	return sc
 }
 
-// createInspectorNode makes one fake-hardware node with the inspector
-// inspect interface and one port with a random MAC (inspector finds the
-// node by it when the ramdisk calls back). Extra properties are set as given.
+// createInspectorNode makes one fake-hardware node with the release's
+// ramdisk inspect interface and one port with a random MAC (the node is
+// found by it when the ramdisk calls back). Extra properties are set as given.
 func (b *inspBed) createInspectorNode(part string, props map[string]any) (name, mac string) {
 	b.t.Helper()
+	iface := b.ramdisk().inspect
 	name = b.create(part, 1, func(_ int, o *nodes.CreateOpts) {
-		o.InspectInterface = "inspector"
+		o.InspectInterface = iface
 		o.Properties = props
 	})[0]
 	mac = "52:54:01:" + randHex(1) + ":" + randHex(1) + ":" + randHex(1)
@@ -480,10 +505,20 @@ func (b *inspBed) releaseInspectorNode(name string) {
 	}
 }
 
-// waitInspectorWaiting polls inspector until it waits for the node's
-// ramdisk: Ironic's inspect wait comes first, inspector's "starting"
-// (lookup attributes, boot device, reboot) a moment later, and a ramdisk
-// calling back before that is not found.
+// waitRamdiskAwaited waits until the node's ramdisk can call back: Ironic's
+// inspect wait, and on Zed inspector's "waiting", which comes a moment later
+// (lookup attributes, boot device, reboot): a ramdisk calling back before
+// that is not found.
+func (b *inspBed) waitRamdiskAwaited(name string) {
+	b.t.Helper()
+	n := b.waitProvisionState(name, "inspect wait", 2*time.Minute)
+	if b.ramdisk().zed() {
+		st := b.waitInspectorWaiting(b.inspectorClient(), n.UUID)
+		assert.False(b.t, st.Finished, "Ironic handed the node to inspector, which waits for the ramdisk")
+	}
+}
+
+// waitInspectorWaiting polls inspector until it waits for the node's ramdisk.
 func (b *inspBed) waitInspectorWaiting(inspector *gophercloud.ServiceClient, uuid string) *introspection.Introspection {
 	b.t.Helper()
 	var st *introspection.Introspection
@@ -545,15 +580,23 @@ func ramdiskInventory(mac string, cpus, memoryMiB, diskGiB int) map[string]any {
 }
 
 // postRamdiskData does what the ramdisk does at the end of inspection: POST
-// its data to inspector's /v1/continue, unauthenticated (the ramdisk has no
-// token; the endpoint is public). Returns the status and the body.
-func postRamdiskData(t *testing.T, data map[string]any) (int, string) {
+// its data to the release's callback, unauthenticated (the ramdisk has no
+// token; the endpoint is public). To Ironic it sends the microversion
+// ironic-python-agent 10 sends (1.84, the one that answers with the node).
+// Returns the status and the body.
+func postRamdiskData(t *testing.T, r ramdisk, data map[string]any) (int, string) {
 	t.Helper()
 	body, err := json.Marshal(data)
 	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if !r.zed() {
+		req.Header.Set("X-OpenStack-Ironic-API-Version", "1.84")
+	}
 	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Post(inspectorURL+"/v1/continue", "application/json", bytes.NewReader(body))
-	require.NoError(t, err, "ironic-inspector must be up (tests/services/up.sh ironic)")
+	resp, err := client.Do(req)
+	require.NoError(t, err, "the ramdisk callback %s must be up (tests/services/up.sh ironic)", r.url)
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(out)
@@ -614,34 +657,45 @@ func (a *asyncPlay) wait(t *testing.T, within time.Duration) *PlaybookRun {
 	}
 }
 
-// TestIntrospectThroughIronicInspector: the TripleO introspection path for
-// real. A fake-hardware node with inspect_interface inspector goes manage ->
-// inspect; Ironic hands it to ironic-inspector, which "boots" it (fake power)
-// and waits for the ramdisk; the test posts an ironic-python-agent inventory
-// to inspector; inspector's hooks write the node's properties, Ironic sees
-// the inspection finished, and the module returns what inspector stored
-// (GET /v1/introspection/<uuid>/data: Ironic keeps no copy here, as OSP 17's
-// Ironic). A second run is unchanged and still returns the data.
-func TestIntrospectThroughIronicInspector(t *testing.T) {
+// TestIntrospectThroughRamdisk: the TripleO introspection path for real, on
+// the release's own inspection. A fake-hardware node with the ramdisk
+// inspect interface goes manage -> inspect and waits for its ramdisk; the
+// test posts an ironic-python-agent inventory to the callback; the hooks
+// write the node's properties, Ironic finishes the inspection, and the
+// module returns the stored data. Zed: ironic-inspector inspects and keeps
+// the data (GET /v1/introspection/<uuid>/data: Ironic keeps no copy here, as
+// OSP 17's Ironic). 2025.1: Ironic's agent interface inspects and keeps the
+// inventory itself (GET /v1/nodes/<node>/inventory). A second run is
+// unchanged and still returns the data.
+func TestIntrospectThroughRamdisk(t *testing.T) {
 	start := time.Now()
 	b := newInspBed(t)
-	inspector := b.inspectorClient()
-	name, mac := b.createInspectorNode("inspector", nil)
+	rd := b.ramdisk()
+	name, mac := b.createInspectorNode("ramdisk", nil)
 	uuid := b.node(name).UUID
 	play := playbook(inspTask("introspect", map[string]any{
 		"nodes": []string{name}, "introspection_data": true, "capabilities": "profile:baremetal", "retries": 0, "timeout": 300,
 	}, ""))
 
 	bg := runPlaybookAsync(t, play, func() { b.releaseInspectorNode(name) })
-	b.waitProvisionState(name, "inspect wait", 2*time.Minute)
-	status := b.waitInspectorWaiting(inspector, uuid)
-	assert.False(t, status.Finished, "Ironic handed the node to inspector, which waits for the ramdisk")
-	assert.Equal(t, "power on", b.node(name).PowerState, "inspector (re)booted the node through Ironic")
+	b.waitRamdiskAwaited(name)
+	assert.Equal(t, "power on", b.node(name).PowerState, "the node was (re)booted through Ironic for its ramdisk")
 	waited := time.Since(start)
 
-	code, body := postRamdiskData(t, ramdiskInventory(mac, 6, 12288, 120))
-	require.Equal(t, 200, code, body)
-	assert.JSONEq(t, fmt.Sprintf(`{"uuid": %q}`, uuid), body, "inspector found the node by its MAC")
+	code, body := postRamdiskData(t, rd, ramdiskInventory(mac, 6, 12288, 120))
+	if rd.zed() {
+		require.Equal(t, 200, code, body)
+		assert.JSONEq(t, fmt.Sprintf(`{"uuid": %q}`, uuid), body, "inspector found the node by its MAC")
+	} else {
+		require.Equal(t, 202, code, body)
+		var found struct {
+			Node struct {
+				UUID string `json:"uuid"`
+			} `json:"node"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &found), body)
+		assert.Equal(t, uuid, found.Node.UUID, "Ironic found the node by its MAC")
+	}
 
 	run := bg.wait(t, 3*time.Minute)
 	r := run.Task(t, "introspect")
@@ -649,26 +703,32 @@ func TestIntrospectThroughIronicInspector(t *testing.T) {
 	assert.True(t, r.Changed())
 	assert.Regexp(t, `^1 node\(s\): 1 changed, 0 unchanged \(manage 1, inspect 1, update 1\) in [0-9.]+ s$`, r.Msg())
 
-	// Ironic itself: what inspector's hooks wrote, from our inventory.
+	// Ironic itself: what the hooks wrote, from our inventory.
 	n := b.node(name)
 	assert.Equal(t, "manageable", n.ProvisionState)
 	assert.Empty(t, n.LastError)
 	assert.NotNil(t, n.InspectionFinishedAt)
-	assert.Equal(t, "power off", n.PowerState, "inspector powers the node off after processing")
-	assert.EqualValues(t, "6", fmt.Sprint(n.Properties["cpus"]))
+	assert.Equal(t, "power off", n.PowerState, "the node is powered off after processing")
+	if rd.zed() {
+		assert.EqualValues(t, "6", fmt.Sprint(n.Properties["cpus"]))
+	} else {
+		assert.NotContains(t, n.Properties, "cpus", "no hook of Ironic 29 sets cpus (tests/services/ironic.sh)")
+	}
 	assert.EqualValues(t, "12288", fmt.Sprint(n.Properties["memory_mb"]))
-	assert.EqualValues(t, "119", fmt.Sprint(n.Properties["local_gb"]), "120 GiB root disk, less inspector's 1 GiB partitioning spacing")
+	assert.EqualValues(t, "119", fmt.Sprint(n.Properties["local_gb"]), "120 GiB root disk, less the 1 GiB partitioning spacing")
 	assert.Equal(t, "x86_64", n.Properties["cpu_arch"])
 	caps := inspCaps(n)
-	assert.Equal(t, "true", caps["cpu_vt"], "inspector's capabilities hook (vmx flag)")
-	assert.Equal(t, "true", caps["cpu_aes"], "inspector's capabilities hook (aes flag)")
-	assert.Equal(t, "baremetal", caps["profile"], "the module's tag, merged into inspector's capabilities")
-	status, err := introspection.GetIntrospectionStatus(b.ctx, inspector, uuid).Extract()
-	require.NoError(t, err)
-	assert.True(t, status.Finished)
-	assert.Empty(t, status.Error)
+	assert.Equal(t, "true", caps["cpu_vt"], "the capabilities hook (vmx flag)")
+	assert.Equal(t, "true", caps["cpu_aes"], "the capabilities hook (aes flag)")
+	assert.Equal(t, "baremetal", caps["profile"], "the module's tag, merged into the hooks' capabilities")
+	if rd.zed() {
+		status, err := introspection.GetIntrospectionStatus(b.ctx, b.inspectorClient(), uuid).Extract()
+		require.NoError(t, err)
+		assert.True(t, status.Finished)
+		assert.Empty(t, status.Error)
+	}
 
-	// The module's report: inspector's stored data, the inventory posted above.
+	// The module's report: the stored data, the inventory posted above.
 	got := inspNodes(r)[name]
 	require.NotNil(t, got)
 	assert.Equal(t, "changed", got["status"])
@@ -676,17 +736,27 @@ func TestIntrospectThroughIronicInspector(t *testing.T) {
 	assert.EqualValues(t, "12288", fmt.Sprint(got["properties"].(map[string]any)["memory_mb"]))
 	data, ok := got["introspection_data"].(map[string]any)
 	require.True(t, ok, "introspection_data missing from the result: %v (warnings: %v)", got, r.Result["warnings"])
-	assert.Equal(t, "ironic-inspector", data["source"])
-	stored, _ := data["data"].(map[string]any)
-	require.NotNil(t, stored, "introspection_data.data: %v", data)
-	assert.EqualValues(t, 12288, path(stored, "inventory", "memory", "physical_mb"))
-	assert.EqualValues(t, 6, path(stored, "inventory", "cpu", "count"))
-	ifaces, _ := path(stored, "inventory", "interfaces").([]any)
+	assert.Equal(t, rd.source, data["source"])
+	var inventory, processed map[string]any
+	if rd.zed() {
+		processed, _ = data["data"].(map[string]any)
+		require.NotNil(t, processed, "introspection_data.data: %v", data)
+		inventory, _ = processed["inventory"].(map[string]any)
+		assert.EqualValues(t, 119, processed["local_gb"], "processed data: what inspector computed")
+		assert.Equal(t, []any{mac}, processed["macs"], "processed data: the MACs inspector validated")
+	} else {
+		inventory, _ = data["inventory"].(map[string]any)
+		processed, _ = data["plugin_data"].(map[string]any)
+		require.NotNil(t, processed, "introspection_data.plugin_data: %v", data)
+		assert.Contains(t, processed, "valid_interfaces", "plugin data: the interfaces Ironic validated")
+	}
+	require.NotNil(t, inventory, "the inventory in introspection_data: %v", data)
+	assert.EqualValues(t, 12288, path(inventory, "memory", "physical_mb"))
+	assert.EqualValues(t, 6, path(inventory, "cpu", "count"))
+	ifaces, _ := path(inventory, "interfaces").([]any)
 	require.Len(t, ifaces, 1)
 	assert.Equal(t, mac, path(ifaces[0].(map[string]any), "mac_address"))
-	assert.Equal(t, "/dev/sda", path(stored, "root_disk", "name"))
-	assert.EqualValues(t, 119, stored["local_gb"], "processed data: what inspector computed")
-	assert.Equal(t, []any{mac}, stored["macs"], "processed data: the MACs inspector validated")
+	assert.Equal(t, "/dev/sda", path(processed, "root_disk", "name"))
 	assert.Empty(t, r.Result["warnings"])
 
 	second := RunPlaybook(t, play, cloudsEnv())
@@ -697,25 +767,33 @@ func TestIntrospectThroughIronicInspector(t *testing.T) {
 	again := inspNodes(r)[name]
 	require.NotNil(t, again)
 	assert.Equal(t, "unchanged", again["status"])
-	assert.Equal(t, "ironic-inspector", path(again, "introspection_data", "source"), "an unchanged node still reports its data")
-	t.Logf("inspect wait reached after %v; whole test %v", waited, time.Since(start))
+	assert.Equal(t, rd.source, path(again, "introspection_data", "source"), "an unchanged node still reports its data")
+	t.Logf("%s: inspect wait reached after %v; whole test %v", rd.release, waited, time.Since(start))
 }
 
-// TestIntrospectInspectorFailureReported: inspector fails the inspection
-// (root device hints that no disk of the posted inventory satisfies, a
-// classic of real introspection); the node ends in "inspect failed" and the
-// task fails naming Ironic's last_error, which carries inspector's words.
-func TestIntrospectInspectorFailureReported(t *testing.T) {
+// TestIntrospectRamdiskFailureReported: the inspection fails while the data
+// is processed (root device hints that no disk of the posted inventory
+// satisfies, a classic of real introspection); the node ends in "inspect
+// failed" and the task fails naming Ironic's last_error, which carries the
+// processing's words. Zed's inspector answers the ramdisk with the error;
+// 2025.1's Ironic takes the data (202) and fails it in the conductor.
+func TestIntrospectRamdiskFailureReported(t *testing.T) {
 	b := newInspBed(t)
+	rd := b.ramdisk()
 	name, mac := b.createInspectorNode("inspfail", map[string]any{"root_device": map[string]any{"name": "/dev/nvme9n1"}})
 	play := playbook(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 0, "timeout": 300}, "      ignore_errors: true\n"))
 
 	bg := runPlaybookAsync(t, play, func() { b.releaseInspectorNode(name) })
-	b.waitProvisionState(name, "inspect wait", 2*time.Minute)
-	b.waitInspectorWaiting(b.inspectorClient(), b.node(name).UUID)
-	code, body := postRamdiskData(t, ramdiskInventory(mac, 2, 4096, 40))
-	assert.Equal(t, 400, code, "inspector answers the ramdisk with its processing error: %s", body)
-	assert.Contains(t, body, "No disks satisfied root device hints")
+	b.waitRamdiskAwaited(name)
+	code, body := postRamdiskData(t, rd, ramdiskInventory(mac, 2, 4096, 40))
+	wantError := "ironic-inspector inspection failed: No disks satisfied root device hints"
+	if rd.zed() {
+		assert.Equal(t, 400, code, "inspector answers the ramdisk with its processing error: %s", body)
+		assert.Contains(t, body, "No disks satisfied root device hints")
+	} else {
+		assert.Equal(t, 202, code, "Ironic takes the data and processes it in the conductor: %s", body)
+		wantError = "Failed to finish inspection: Failed to inspect hardware. Reason: failed to run inspection hooks: No disks satisfied root device hints for node " + b.node(name).UUID
+	}
 
 	run := bg.wait(t, 3*time.Minute)
 	r := run.Task(t, "introspect")
@@ -726,7 +804,7 @@ func TestIntrospectInspectorFailureReported(t *testing.T) {
 	assert.Equal(t, []any{"manage (enroll -> manageable)", "inspect (manageable)"}, got["steps"])
 	n := b.node(name)
 	assert.Equal(t, "inspect failed", n.ProvisionState)
-	assert.Contains(t, n.LastError, "ironic-inspector inspection failed: No disks satisfied root device hints")
+	assert.Contains(t, n.LastError, wantError)
 	msg := r.Msg()
 	assert.Contains(t, msg, name+": inspect failed: ")
 	assert.Contains(t, msg, n.LastError)
@@ -736,5 +814,46 @@ func TestIntrospectInspectorFailureReported(t *testing.T) {
 	assert.Equal(t, "inspect", f["step"])
 	assert.Equal(t, "inspect failed", f["provision_state"])
 	assert.Equal(t, n.LastError, f["last_error"])
-	t.Logf("msg: %s", msg)
+	t.Logf("%s msg: %s", rd.release, msg)
+}
+
+// TestIntrospectRamdiskSilentIsAbortedAndRetried: the first ramdisk never
+// calls back. When the attempt outlasts its timeout the module aborts the
+// inspection (Ironic, and on Zed ironic-inspector through it), waits for the
+// node to settle and inspects again; the second ramdisk calls back and the
+// node ends inspected, with one retry reported.
+func TestIntrospectRamdiskSilentIsAbortedAndRetried(t *testing.T) {
+	b := newInspBed(t)
+	rd := b.ramdisk()
+	name, mac := b.createInspectorNode("silent", nil)
+	play := playbook(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 1, "timeout": 10}, ""))
+
+	bg := runPlaybookAsync(t, play, func() { b.releaseInspectorNode(name) })
+	b.waitRamdiskAwaited(name)
+	first := b.node(name).InspectionStartedAt
+	require.NotNil(t, first)
+	// The retry's inspection: a new inspection_started_at, waiting again.
+	var n *nodes.Node
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		n = b.node(name)
+		if n.InspectionStartedAt != nil && !n.InspectionStartedAt.Equal(*first) && n.ProvisionState == "inspect wait" {
+			break
+		}
+	}
+	require.Equal(t, "inspect wait", n.ProvisionState, "the module inspects again after the abort")
+	require.False(t, n.InspectionStartedAt.Equal(*first), "a second inspection started")
+	b.waitRamdiskAwaited(name)
+	code, body := postRamdiskData(t, rd, ramdiskInventory(mac, 2, 4096, 40))
+	require.Contains(t, []int{200, 202}, code, body)
+
+	run := bg.wait(t, 2*time.Minute)
+	r := run.Task(t, "introspect")
+	require.False(t, r.Failed(), r.Msg())
+	got := inspNodes(r)[name]
+	require.NotNil(t, got)
+	assert.EqualValues(t, 1, got["retries"], "the silent attempt was retried once")
+	assert.Equal(t, "manageable", b.node(name).ProvisionState)
+	assert.EqualValues(t, "4096", fmt.Sprint(b.node(name).Properties["memory_mb"]), "the second ramdisk's data was processed")
+	assert.Contains(t, fmt.Sprint(got["timeline"]), "abort", "the silent inspection was aborted")
+	t.Logf("%s: %s; timeline %v", rd.release, r.Msg(), got["timeline"])
 }

@@ -247,18 +247,36 @@ func (b *srvBed) cleanupServer(name string) {
 	})
 }
 
-// neutronKind is what answers the Networking API on the test bed ("real" or "standin").
-func neutronKind(t *testing.T) string {
+// bedInfo is tests/services' services.json, the part the tests branch on.
+type bedInfo struct {
+	NeutronKind string `json:"neutron_kind"`
+	// Release is the OpenStack release the services run: zed or 2025.1.
+	Release string `json:"release"`
+}
+
+func servicesInfo(t *testing.T) bedInfo {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "build", "services", "services.json"))
 	require.NoError(t, err)
-	var s struct {
-		NeutronKind string `json:"neutron_kind"`
-	}
+	var s bedInfo
 	require.NoError(t, json.Unmarshal(raw, &s))
-	if s.NeutronKind == "" {
-		return "unknown"
+	return s
+}
+
+// neutronKind is what answers the Networking API on the test bed ("real" or "standin").
+func neutronKind(t *testing.T) string {
+	if k := servicesInfo(t).NeutronKind; k != "" {
+		return k
 	}
-	return s.NeutronKind
+	return "unknown"
+}
+
+// release is the OpenStack release of the test bed; tests/services writes it.
+func release(t *testing.T) string {
+	t.Helper()
+	r := servicesInfo(t).Release
+	require.Contains(t, []string{"zed", "2025.1"}, r, "services.json names the release the services run")
+	return r
 }
 
 func path(m map[string]any, keys ...string) any {

@@ -96,6 +96,9 @@ flavor = $FLAVOR
 [oslo_policy]
 policy_file = $D/policy.yaml
 CONF
+# Glance 30 (2025.1) enforces the new defaults (project-scoped roles): a noauth context has none, so every call
+# is 403. A noauth Glance trusts every caller, as Zed's does by its old defaults.
+[ "$AUTH" = noauth ] && printf 'enforce_new_defaults = false\nenforce_scope = false\n'
 [ "$AUTH" = keystone ] && { authsec keystone_authtoken glance; echo "www_authenticate_uri = $KEYSTONE_URL"; }
 } > "$D/glance-api.conf"
 

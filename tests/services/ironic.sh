@@ -110,6 +110,9 @@ if [ "$AUTH" = keystone ]; then
 require_managed_boot = false
 # the ramdisk (the test) finds the API here
 callback_endpoint_override = http://127.0.0.1:$PORT
+# the defaults, plus what ironic-inspector's processing gave an undercloud: memory_mb, local_gb (the root disk
+# less 1 GiB) and the cpu_* capabilities; no hook of Ironic 29 sets cpus
+hooks = \$default_hooks,memory,root-device,cpu-capabilities
 INSP
   else
   # ironic-inspector, found in the catalog (type baremetal-introspection, http://127.0.0.1:$INSPECTOR_PORT)
