@@ -464,6 +464,7 @@ func (e *Engine) recover(ctx context.Context, r *NodeResult) error {
 	if err != nil {
 		return err
 	}
+	aborted := n.ProvisionState == StateInspectWait
 	if n.ProvisionState == StateInspectWait || n.ProvisionState == StateCleanWait {
 		r.event(e.now(), n.ProvisionState, "abort requested")
 		err := e.withLock(ctx, r, ActAbort, func() error {
@@ -475,6 +476,44 @@ func (e *Engine) recover(ctx context.Context, r *NodeResult) error {
 	}
 	if _, err := e.waitStable(ctx, r, Step{Action: ActAbort, To: "a stable state"}); err != nil {
 		return err
+	}
+	if aborted {
+		return e.waitInspectorAborted(ctx, r, n.UUID)
+	}
+	return nil
+}
+
+// waitInspectorAborted waits, after an inspection was aborted, until
+// ironic-inspector (where the deployment has one and it knows the node) has
+// finished its side: Ironic is back in "inspect failed" at once, but
+// inspector stays "aborting" for a moment and refuses a new introspection
+// then (400, no transition from aborting on start), which would spend the
+// retry. Where inspector cannot be read, the retry goes ahead.
+func (e *Engine) waitInspectorAborted(ctx context.Context, r *NodeResult, uuid string) error {
+	inspector := e.inspectorClient()
+	if inspector == nil {
+		return nil
+	}
+	waited := false
+	err := poll.Until(ctx, poll.Backoff{First: e.Poll, Max: e.PollMax, Growth: 1.5}, func(ctx context.Context) (bool, error) {
+		var status struct {
+			Finished bool `json:"finished"`
+		}
+		resp, err := inspector.Get(ctx, inspector.ServiceURL("introspection", uuid), &status, nil)
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		if err != nil || status.Finished {
+			return true, nil
+		}
+		if !waited {
+			r.event(e.now(), StateInspectFail, "waiting for ironic-inspector to finish the abort")
+			waited = true
+		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("ironic-inspector did not finish aborting the inspection: %w", err)
 	}
 	return nil
 }

@@ -394,3 +394,40 @@ func jsonRoundTrip(t *testing.T, v any) map[string]any {
 	require.NoError(t, json.Unmarshal(b, &out))
 	return out
 }
+
+// After an abort, the retry waits for ironic-inspector to leave "aborting"
+// (it refuses a new introspection until then); a node inspector does not
+// know, or an inspector that cannot be read, does not hold it back.
+func TestRetryWaitsForInspectorAbort(t *testing.T) {
+	gets := 0
+	inspector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch req.URL.Path {
+		case "/v1/introspection/aborting":
+			gets++
+			_ = json.NewEncoder(w).Encode(map[string]any{"finished": gets >= 3, "state": map[bool]string{false: "aborting", true: "error"}[gets >= 3]})
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error": {"message": "not found"}}`))
+		}
+	}))
+	t.Cleanup(inspector.Close)
+	client := &gophercloud.ServiceClient{ProviderClient: &gophercloud.ProviderClient{HTTPClient: *http.DefaultClient},
+		Endpoint: inspector.URL + "/v1/", ResourceBase: inspector.URL + "/v1/"}
+	e := &Engine{Poll: time.Millisecond, PollMax: time.Millisecond, Inspector: func() (*gophercloud.ServiceClient, error) { return client, nil }}
+
+	r := &NodeResult{}
+	require.NoError(t, e.waitInspectorAborted(context.Background(), r, "aborting"))
+	assert.Equal(t, 3, gets, "polled until inspector finished the abort")
+	assert.Contains(t, fmt.Sprint(r.Timeline), "waiting for ironic-inspector to finish the abort")
+
+	require.NoError(t, e.waitInspectorAborted(context.Background(), &NodeResult{}, "unknown-to-inspector"))
+	none := &Engine{}
+	require.NoError(t, none.waitInspectorAborted(context.Background(), &NodeResult{}, "aborting"), "no inspector: nothing to wait for")
+
+	gets = -1000 // never finishes
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	stuck := &Engine{Poll: time.Millisecond, PollMax: time.Millisecond, Inspector: e.Inspector}
+	assert.ErrorContains(t, stuck.waitInspectorAborted(ctx, &NodeResult{}, "aborting"), "ironic-inspector did not finish aborting")
+}

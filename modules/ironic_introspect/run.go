@@ -36,9 +36,10 @@ func run(t *task.Task) (*ansible.Result, error) {
 		return nil, err
 	}
 	req.engine.Client = client
-	if req.engine.IntrospectionData && !m.CheckMode {
-		// ironic-inspector where the cloud has one; without it the
-		// introspection data is simply not reported.
+	if !m.CheckMode {
+		// ironic-inspector where the cloud has one (opened only when needed:
+		// data Ironic does not keep, an abort to see through); without it
+		// the data is not reported and a retry does not wait for it.
 		req.engine.Inspector = func() (*gophercloud.ServiceClient, error) { return cloud.Introspection(cctx) }
 	}
 

@@ -816,3 +816,44 @@ func TestIntrospectRamdiskFailureReported(t *testing.T) {
 	assert.Equal(t, n.LastError, f["last_error"])
 	t.Logf("%s msg: %s", rd.release, msg)
 }
+
+// TestIntrospectRamdiskSilentIsAbortedAndRetried: the first ramdisk never
+// calls back. When the attempt outlasts its timeout the module aborts the
+// inspection (Ironic, and on Zed ironic-inspector through it), waits for the
+// node to settle and inspects again; the second ramdisk calls back and the
+// node ends inspected, with one retry reported.
+func TestIntrospectRamdiskSilentIsAbortedAndRetried(t *testing.T) {
+	b := newInspBed(t)
+	rd := b.ramdisk()
+	name, mac := b.createInspectorNode("silent", nil)
+	play := playbook(inspTask("introspect", map[string]any{"nodes": []string{name}, "retries": 1, "timeout": 10}, ""))
+
+	bg := runPlaybookAsync(t, play, func() { b.releaseInspectorNode(name) })
+	b.waitRamdiskAwaited(name)
+	first := b.node(name).InspectionStartedAt
+	require.NotNil(t, first)
+	// The retry's inspection: a new inspection_started_at, waiting again.
+	var n *nodes.Node
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		n = b.node(name)
+		if n.InspectionStartedAt != nil && !n.InspectionStartedAt.Equal(*first) && n.ProvisionState == "inspect wait" {
+			break
+		}
+	}
+	require.Equal(t, "inspect wait", n.ProvisionState, "the module inspects again after the abort")
+	require.False(t, n.InspectionStartedAt.Equal(*first), "a second inspection started")
+	b.waitRamdiskAwaited(name)
+	code, body := postRamdiskData(t, rd, ramdiskInventory(mac, 2, 4096, 40))
+	require.Contains(t, []int{200, 202}, code, body)
+
+	run := bg.wait(t, 2*time.Minute)
+	r := run.Task(t, "introspect")
+	require.False(t, r.Failed(), r.Msg())
+	got := inspNodes(r)[name]
+	require.NotNil(t, got)
+	assert.EqualValues(t, 1, got["retries"], "the silent attempt was retried once")
+	assert.Equal(t, "manageable", b.node(name).ProvisionState)
+	assert.EqualValues(t, "4096", fmt.Sprint(b.node(name).Properties["memory_mb"]), "the second ramdisk's data was processed")
+	assert.Contains(t, fmt.Sprint(got["timeline"]), "abort", "the silent inspection was aborted")
+	t.Logf("%s: %s; timeline %v", rd.release, r.Msg(), got["timeline"])
+}
