@@ -22,9 +22,10 @@ type Engine struct {
 	// Client is Ironic's API, with a microversion set (1.6 or later: inspection).
 	Client *gophercloud.ServiceClient
 	// Inspector opens ironic-inspector's API (nil: the deployment has none).
-	// It is called once, and only for data Ironic does not keep: a catalog
-	// may still list an inspector that is gone (an upgrade to 2024.1 or
-	// later), and opening it costs the connection's retries.
+	// It is called once, and only when inspector is needed (data Ironic does
+	// not keep, an abort to see through): a catalog may still list an
+	// inspector that is gone (an upgrade to 2024.1 or later), and opening it
+	// costs the connection's retries.
 	Inspector func() (*gophercloud.ServiceClient, error)
 	inspector struct {
 		once   sync.Once
@@ -499,11 +500,7 @@ func (e *Engine) waitInspectorAborted(ctx context.Context, r *NodeResult, uuid s
 		var status struct {
 			Finished bool `json:"finished"`
 		}
-		resp, err := inspector.Get(ctx, inspector.ServiceURL("introspection", uuid), &status, nil)
-		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
-		}
-		if err != nil || status.Finished {
+		if err := inspectorGet(ctx, inspector, &status, "introspection", uuid); err != nil || status.Finished {
 			return true, nil
 		}
 		if !waited {
@@ -540,10 +537,7 @@ func (e *Engine) fetchIntrospectionData(ctx context.Context, r *NodeResult) {
 		return
 	}
 	var body map[string]any
-	resp, err := inspector.Get(ctx, inspector.ServiceURL("introspection", r.Node.UUID, "data"), &body, nil)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
-	}
+	err := inspectorGet(ctx, inspector, &body, "introspection", r.Node.UUID, "data")
 	switch {
 	case err == nil && body != nil:
 		r.IntrospectionData = map[string]any{"source": "ironic-inspector", "data": body}
@@ -562,6 +556,15 @@ func (e *Engine) inspectorClient() *gophercloud.ServiceClient {
 		}
 	})
 	return e.inspector.client
+}
+
+// inspectorGet reads ironic-inspector's resource at path into out.
+func inspectorGet(ctx context.Context, inspector *gophercloud.ServiceClient, out any, path ...string) error {
+	resp, err := inspector.Get(ctx, inspector.ServiceURL(path...), out, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	return err
 }
 
 // microversionAtLeast compares a "1.81" microversion to major.minor.

@@ -33,7 +33,6 @@ RELEASE=${RELEASE:-zed}
 case $RELEASE in zed|2025.1) ;; *) die "RELEASE must be zed or 2025.1, got '$RELEASE'" ;; esac
 export RELEASE
 RELEASE_ROOT=${RELEASE_ROOT:-$REPO_ROOT/build/.root-2025.1}
-# running_release : the release whose state $SERVICES_DIR holds (a state from before there were two is Zed's)
 root_pids() { # the PIDs whose root is the release root: only up.sh enters it, so each is one of ours
   local p
   for p in /proc/[0-9]*; do
@@ -42,6 +41,7 @@ root_pids() { # the PIDs whose root is the release root: only up.sh enters it, s
   return 0
 }
 
+# running_release : the release whose state $SERVICES_DIR holds (a state from before there were two is Zed's)
 running_release() { cat "$SERVICES_DIR/.release" 2>/dev/null || echo zed; }
 # use_release R : make $SERVICES_DIR hold release R's state. Each release keeps its own (databases, configs,
 # images); the other's waits beside it as $SERVICES_DIR.<release>, so clouds.yaml keeps its one path and
