@@ -364,10 +364,10 @@ func TestEnrollBadInputs(t *testing.T) {
 	c := enrIronic(t, "local")
 	enrCleanup(t, c, "enr-bad-")
 	node := func(extra string) string {
-		return fmt.Sprintf(`{name: enr-bad-1, pm_type: ipmi, pm_addr: 127.0.0.1, pm_user: admin, pm_password: "%s", mac: ["52:54:00:e4:00:01"]%s}`, enrSentinel, extra)
+		return flowMap(fmt.Sprintf(`name: enr-bad-1, pm_type: ipmi, pm_addr: 127.0.0.1, pm_user: admin, pm_password: "%s", mac: ["52:54:00:e4:00:01"]`, enrSentinel), extra)
 	}
 	other := func(extra string) string {
-		return fmt.Sprintf(`{name: enr-bad-2, pm_type: fake-hardware, pm_password: "%s", mac: ["52:54:00:e4:00:02"]%s}`, enrSentinel, extra)
+		return flowMap(fmt.Sprintf(`name: enr-bad-2, pm_type: fake-hardware, pm_password: "%s", mac: ["52:54:00:e4:00:02"]`, enrSentinel), extra)
 	}
 	cases := []struct {
 		name  string
@@ -417,6 +417,52 @@ func TestEnrollBadInputs(t *testing.T) {
 	assert.True(t, r.Failed())
 	assert.Contains(t, r.Msg(), "nodes_file: open /nonexistent/instackenv.json")
 	assert.Empty(t, nodesNamed(t, c, "enr-bad-"), "no bad input created a node")
+}
+
+// flowMap writes a YAML flow mapping of base's fields with extra's fields
+// (", key: value" each) replacing those of the same key. A duplicate key
+// would do the same in YAML, but ansible-core 2.19 warns about it and quotes
+// the source line, which holds the sentinel password.
+func flowMap(base, extra string) string {
+	fields := splitFlow(base)
+	for _, f := range splitFlow(strings.TrimPrefix(extra, ", ")) {
+		key, _, _ := strings.Cut(f, ":")
+		replaced := false
+		for i, g := range fields {
+			if k, _, _ := strings.Cut(g, ":"); k == key {
+				fields[i], replaced = f, true
+			}
+		}
+		if !replaced {
+			fields = append(fields, f)
+		}
+	}
+	return "{" + strings.Join(fields, ", ") + "}"
+}
+
+// splitFlow splits "a: 1, b: [x, y], c: \"d, e\"" at the commas outside
+// brackets and quotes.
+func splitFlow(s string) []string {
+	var out []string
+	depth, quoted, start := 0, false, 0
+	for i, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case quoted:
+		case r == '[' || r == '{':
+			depth++
+		case r == ']' || r == '}':
+			depth--
+		case r == ',' && depth == 0:
+			out = append(out, strings.TrimSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	if rest := strings.TrimSpace(s[start:]); rest != "" {
+		out = append(out, rest)
+	}
+	return out
 }
 
 // TestEnrollSecretsMaskedWhenValidationFails: Ansible's argument checks fail
