@@ -387,6 +387,14 @@ func TestDiagnoseServerStates(t *testing.T) {
 	assert.Equal(t, CauseTimeout, building.Cause)
 	assert.Contains(t, building.Summary, "still BUILD on node srv-a (provision state wait call-back)")
 
+	lost := Diagnose(snapshot(func(s *Snapshot) {
+		s.Server = &Server{ID: "srv-1", Name: "srv-test", Status: "BUILD", Unclaimed: true}
+		s.ScheduledTo = []string{uuidA}
+	}))
+	assert.Equal(t, CauseTimeout, lost.Cause)
+	assert.Contains(t, lost.Summary, "the scheduler placed server srv-test (Placement holds its allocation on "+uuidA+") but no nova-compute took it")
+	assert.Contains(t, lost.Summary, "rerun with recreate_on_error: true")
+
 	other := Diagnose(snapshot(func(s *Snapshot) {
 		s.Server.Fault = &Fault{Message: "Image abc could not be found."}
 		s.Nodes[0].Maintenance = true

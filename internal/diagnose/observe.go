@@ -83,6 +83,11 @@ func Observe(ctx context.Context, src Sources, flavor Flavor, server *Server, re
 		default:
 			s.Placement = p
 		}
+		if server != nil && server.Unclaimed {
+			if to, err := ScheduledTo(ctx, &pc, server.ID); err == nil {
+				s.ScheduledTo = to
+			}
+		}
 	}
 	return s
 }
@@ -137,7 +142,7 @@ func FlavorFrom(ctx context.Context, client *gophercloud.ServiceClient, f *flavo
 
 // ServerFrom keeps the fields of a Nova server the doctor reads.
 func ServerFrom(s *servers.Server) *Server {
-	out := &Server{ID: s.ID, Name: s.Name, Status: s.Status, Node: s.HypervisorHostname}
+	out := &Server{ID: s.ID, Name: s.Name, Status: s.Status, Node: s.HypervisorHostname, Unclaimed: Unclaimed(s)}
 	if s.Fault.Message != "" || s.Fault.Code != 0 {
 		out.Fault = &Fault{Code: s.Fault.Code, Message: openstack.Scrub(s.Fault.Message), Details: openstack.Scrub(tail(s.Fault.Details, 2000))}
 	}

@@ -22,6 +22,9 @@ type Snapshot struct {
 	// Hypervisors is Nova's hypervisor list; only meaningful when HypervisorsListed.
 	Hypervisors       []Hypervisor
 	HypervisorsListed bool
+	// ScheduledTo are the providers Placement holds the Unclaimed server's
+	// allocation on: the scheduler picked them and no nova-compute took it.
+	ScheduledTo []string
 	// Notes say what could not be observed and why (e.g. "hypervisor list needs admin").
 	Notes []string
 }
@@ -34,6 +37,8 @@ type Server struct {
 	// Node is the Ironic node UUID the server landed on (hypervisor_hostname), if any.
 	Node  string
 	Fault *Fault
+	// Unclaimed: scheduled or being scheduled, but on no compute host yet.
+	Unclaimed bool
 }
 
 // Fault is a Nova server fault.

@@ -69,6 +69,9 @@ func summarize(d Diagnosis, s Snapshot, req Requirements, nodes []Node) string {
 			return fmt.Sprintf("server %s is still %s on node %s (provision state %s): bare-metal deploys are slow, raise timeout or look at the node's console",
 				s.Server.Name, s.Server.Status, node.label(), node.ProvisionState)
 		}
+		if len(s.ScheduledTo) > 0 {
+			return LostBuildText(s.Server.Name, s.ScheduledTo) + "; rerun with recreate_on_error: true to delete and boot it again"
+		}
 		return fmt.Sprintf("server %s is still %s and not on a node yet: %s", s.Server.Name, s.Server.Status, sched)
 	}
 	return sched

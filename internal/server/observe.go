@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
@@ -50,6 +51,9 @@ type Observed struct {
 	Problems []string
 	// Warnings are things the operator should know before booting.
 	Warnings []string
+	// LostBuild, when set, says why the one existing server, left in BUILD
+	// by an earlier run, will never build (read only for recreate_on_error).
+	LostBuild string
 }
 
 // Image is a resolved Glance image.
@@ -93,6 +97,7 @@ func Observe(ctx context.Context, c Clients, d Desired) (Observed, error) {
 	if d.State != StatePresent {
 		return o, nil
 	}
+	o.LostBuild = lostBuild(ctx, c, d, o.Servers)
 	problem := func(format string, args ...any) {
 		o.Problems = append(o.Problems, openstack.Scrub(fmt.Sprintf(format, args...)))
 	}
@@ -386,4 +391,23 @@ func NodeOf(ctx context.Context, c Clients, s *servers.Server) (*nodes.Node, err
 		return nil, err
 	}
 	return nodes.Get(ctx, c.Baremetal, list[0].UUID).Extract()
+}
+
+// lostBuild reads, for a recreate_on_error request, whether the one server
+// an earlier run left in BUILD was scheduled long ago (diagnose.LostBuildAfter)
+// and never taken by a nova-compute: what is left when RabbitMQ loses the
+// build request. Placement (admin) must be readable; otherwise it says nothing.
+func lostBuild(ctx context.Context, c Clients, d Desired, list []servers.Server) string {
+	if !d.RecreateOnError || len(list) != 1 || c.Placement == nil {
+		return ""
+	}
+	s := list[0]
+	if !diagnose.Unclaimed(&s) || time.Since(s.Created) < diagnose.LostBuildAfter {
+		return ""
+	}
+	to, err := diagnose.ScheduledTo(ctx, c.Placement, s.ID)
+	if err != nil || len(to) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s (created %s ago)", diagnose.LostBuildText(s.Name, to), time.Since(s.Created).Round(time.Second))
 }

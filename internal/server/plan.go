@@ -104,6 +104,13 @@ func MakePlan(d Desired, o Observed) Plan {
 		}
 		return p
 	case "BUILD":
+		if o.LostBuild != "" && d.RecreateOnError {
+			if preflight() {
+				p.Warnings = append(p.Warnings, o.LostBuild+": recreate_on_error deletes it and boots it again")
+				p.Actions = []Action{ActionDelete, ActionCreate}
+			}
+			return p
+		}
 		if d.Wait {
 			p.Actions = []Action{ActionWait}
 		} else {

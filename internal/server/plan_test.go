@@ -115,6 +115,22 @@ func TestMakePlan(t *testing.T) {
 		{name: "BUILD from an earlier run is waited for, not changed",
 			observed: func(o *Observed) { o.Servers = []servers.Server{existing("BUILD")} },
 			actions:  []Action{ActionWait}},
+		{name: "BUILD whose build request was lost, with recreate_on_error: deleted and booted again",
+			desired: func(d *Desired) { d.RecreateOnError = true },
+			observed: func(o *Observed) {
+				o.Servers = []servers.Server{existing("BUILD")}
+				o.LostBuild = "the scheduler placed server node-1 (...) but no nova-compute took it"
+			},
+			actions: []Action{ActionDelete, ActionCreate}, changes: true,
+			warning: "no nova-compute took it: recreate_on_error deletes it and boots it again"},
+		{name: "lost BUILD recreate still needs a clean pre-flight",
+			desired: func(d *Desired) { d.RecreateOnError = true },
+			observed: func(o *Observed) {
+				o.Servers = []servers.Server{existing("BUILD")}
+				o.LostBuild = "lost"
+				o.Problems = []string{"flavor: no"}
+			},
+			failure: "pre-flight check failed, nothing was created: flavor: no"},
 		{name: "BUILD without wait: a warning",
 			desired:  func(d *Desired) { d.Wait = false },
 			observed: func(o *Observed) { o.Servers = []servers.Server{existing("BUILD")} },

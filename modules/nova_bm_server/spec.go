@@ -77,6 +77,7 @@ var spec = &ansible.Spec{
 		"recreate_on_error": {Type: ansible.TypeBool, Default: false, Description: []string{
 			"When a server of the name is in ERROR (left by an earlier run), delete it and boot it again instead of failing.",
 			"Before the new boot it waits for the node to be C(available) and for Placement to offer the flavor again. If Nova still refuses the boot (No valid host) while Placement reserves a node Ironic has available, the refused server is deleted and booted once more; the result's C(msg) says so.",
+			"A server an earlier run left in BUILD whose build request was lost (scheduled in Placement more than 2 minutes ago, task state still C(scheduling), on no compute host, as when RabbitMQ restarts mid-build) is deleted and booted again too, with a warning saying so. Reading that needs Placement (admin); without it such a server is waited for.",
 		}},
 	})),
 	MutuallyExclusive: [][]string{{"user_data", "user_data_file"}, {"nics", "network"}, {"name", "servers"}},

@@ -398,6 +398,10 @@ func fleetPlay(image, flavor string, names []string, extra string) string {
 }
 
 func fleetTask(image, flavor string, names []string, extra string) string {
+	return fleetTaskTimeout(image, flavor, names, extra, 300)
+}
+
+func fleetTaskTimeout(image, flavor string, names []string, extra string, timeout int) string {
 	var items strings.Builder
 	for _, n := range names {
 		fmt.Fprintf(&items, "\n          - name: %s", n)
@@ -408,9 +412,9 @@ func fleetTask(image, flavor string, names []string, extra string) string {
         image: %s
         flavor: %s
         network: ctlplane
-        timeout: 300
+        timeout: %d
 %s        servers:%s
-`, image, flavor, extra, items.String())
+`, image, flavor, timeout, extra, items.String())
 }
 
 // assertServersConverged: exactly one ACTIVE server per name, on a node of
@@ -467,6 +471,8 @@ type serviceKill struct {
 	before bool
 	// failed, when set, is what a failed faulted run must say.
 	failed string
+	// timeout is the faulted run's (default 300 s).
+	timeout int
 }
 
 func (k serviceKill) run(t *testing.T) {
@@ -475,7 +481,11 @@ func (k serviceKill) run(t *testing.T) {
 	for _, n := range names {
 		b.cleanupServer(n)
 	}
-	play := fleetPlay(image, flavor, names, "")
+	timeout := k.timeout
+	if timeout == 0 {
+		timeout = 300
+	}
+	play := playbook(fleetTaskTimeout(image, flavor, names, "", timeout))
 	start := time.Now()
 	var down time.Duration
 	if k.before {
@@ -530,8 +540,14 @@ func TestChaosNovaConductorDownAtBoot(t *testing.T) {
 		rel: "nova/nova-conductor", group: "nova", before: true}.run(t)
 }
 
+// A kill can lose a build request between the scheduler and nova-compute
+// (seen on 2025.1): the server stays BUILD, scheduling, on no host, with its
+// Placement allocation. The faulted run then times out naming that, and the
+// rerun's recreate_on_error deletes it and boots it again, once it is older
+// than diagnose.LostBuildAfter: hence a timeout above that.
 func TestChaosRabbitMQKilledMidBoot(t *testing.T) {
-	serviceKill{fault: "RabbitMQ kill -9 while the servers build", rel: "rabbitmq/rabbitmq", group: "nova"}.run(t)
+	serviceKill{fault: "RabbitMQ kill -9 while the servers build", rel: "rabbitmq/rabbitmq", group: "nova",
+		failed: `no nova-compute took it|went to ERROR`, timeout: 150}.run(t)
 }
 
 // Keystone killed while ironic_enroll works on the main Ironic (Keystone
