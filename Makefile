@@ -100,8 +100,9 @@ molecule: collection services-up ansible-lane
 deps:
 	@tests/deps.sh
 
-## test: everything CI runs: the Zed + ansible-core 2.14 lane (the 2025.1 + 2.19 lane is `make lane-2025.1`, not yet here)
-test: deps lint unit integration chaos quality
+## test: everything CI runs: the Zed + ansible-core 2.14 lane (integration, fault matrix, quality, demo), then
+## the 2025.1 + ansible-core 2.19 lane (lane-2025.1); either lane failing to start fails the run
+test: deps lint unit integration chaos quality demo lane-2025.1
 
 ## ansible-lane: the ansible-core of $(ANSIBLE) on PATH, checked (a lane that cannot start fails the run)
 ansible-lane:
