@@ -38,18 +38,17 @@ MNT=$WORK/mnt
 IMAGE=$METAL_DIR/rhcos-standin.qcow2
 IMAGE_STAMP=$METAL_DIR/rhcos-standin.stamp
 OVERLAY=$HERE/image
-SUITE=trixie
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 IMAGE_SIZE_MB=${IMAGE_SIZE_MB:-1536}
 KERNEL_CMDLINE="root=LABEL=root ro console=ttyS0"
 
 log() { printf '[metal-image %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[metal-image %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
-heavy() { nice -n 19 ionice -c3 "$@"; }
 mkdir -p "$METAL_DIR"
 APT_LOG=$METAL_DIR/image-apt.log
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$REPO_ROOT/tests/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
 PKGS=(
   linux-image-amd64 initramfs-tools extlinux syslinux-common
@@ -59,14 +58,8 @@ PKGS=(
 
 # --- what the root stage writes before the packages go in (hashed into the root's stamp) ---
 # no docs, man pages, locales: dpkg never unpacks them (what debootstrap unpacked is removed afterwards)
-DPKG_EXCLUDES='path-exclude=/usr/share/doc/*
-path-include=/usr/share/doc/*/copyright
-path-exclude=/usr/share/man/*
-path-exclude=/usr/share/info/*
-path-exclude=/usr/share/locale/*
-path-include=/usr/share/locale/locale.alias
-path-exclude=/usr/share/lintian/*
-path-exclude=/usr/share/bug/*'
+DPKG_EXCLUDES="$BASE_DPKG_EXCLUDES
+path-exclude=/usr/share/bug/*"
 # a small initramfs: only what finds and mounts a virtio (or SCSI/SATA) disk's ext4 root by label, plus the
 # virtio NIC's driver so the NIC is there when networkd starts (udev would load it tens of seconds later under TCG)
 INITRAMFS_CONF='MODULES=list
@@ -128,32 +121,18 @@ build_root() {
   fi
   t0=$(date +%s)
   apt_ensure debootstrap
-  # never rm -rf through a mount
-  ! grep -q " $ROOT/" /proc/mounts || die "still mounted under $ROOT: $(grep " $ROOT/" /proc/mounts | cut -d' ' -f2 | tr '\n' ' ')"
-  rm -rf "$ROOT" "$ROOT_STAMP"; mkdir -p "$ROOT"
-  log "debootstrap $SUITE (minbase) into $ROOT (log: $METAL_DIR/image-debootstrap.log)"
-  heavy debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$METAL_DIR/image-debootstrap.log" 2>&1 ||
-    die "debootstrap failed: see $METAL_DIR/image-debootstrap.log"
-  printf '%s\n' "$DPKG_EXCLUDES" >"$ROOT/etc/dpkg/dpkg.cfg.d/01-metal-nodoc"
+  rm -f "$ROOT_STAMP"
+  bootstrap_root "$ROOT" "$METAL_DIR/image-debootstrap.log" "$DPKG_EXCLUDES"
   mkdir -p "$ROOT/etc/initramfs-tools/conf.d"
   printf '%s\n' "$INITRAMFS_CONF" >"$ROOT/etc/initramfs-tools/conf.d/metal.conf"
   printf '%s\n' "$INITRAMFS_MODULES" >"$ROOT/etc/initramfs-tools/modules"
-  # no daemon starts in the chroot (the image's copy drops this file)
-  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"; chmod 755 "$ROOT/usr/sbin/policy-rc.d"
-  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-  mount -t proc proc "$ROOT/proc"
   log "apt-get install ${PKGS[*]} in the root (log: $APT_LOG)"
   if ! { inchroot "$ROOT" apt-get update -q && inchroot "$ROOT" apt-get install -y -q --no-install-recommends "${PKGS[@]}"; } >>"$APT_LOG" 2>&1; then
     umount -l "$ROOT/proc"; tail -n 20 "$APT_LOG" >&2; die "apt-get install in the root failed (log: $APT_LOG)"
   fi
   inchroot "$ROOT" apt-get clean
   umount "$ROOT/proc"
-  # what debootstrap unpacked before the dpkg excludes existed
-  find "$ROOT/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
-  find "$ROOT/usr/share/doc" -mindepth 1 -type d -empty -delete
-  rm -rf "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/* "$ROOT"/usr/share/lintian "$ROOT"/usr/share/bug
-  find "$ROOT/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
-  rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin
+  strip_root "$ROOT"
   for kver in "$ROOT"/lib/modules/*; do
     kver=${kver##*/}
     for d in $STRIP_MODULES; do rm -rf "$ROOT/lib/modules/$kver/kernel/$d"; done

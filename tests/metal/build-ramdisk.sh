@@ -44,8 +44,6 @@ REPO_ROOT=$(cd "$HERE/../.." && pwd)
 OUT=$REPO_ROOT/build/metal
 ROOT=$OUT/.ipa-root
 OVERLAY=$HERE/ramdisk
-SUITE=trixie
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ZSTD_LEVEL=${IPA_ZSTD_LEVEL:-12}
 
 log() { printf '[ipa-ramdisk %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -54,7 +52,8 @@ mkdir -p "$OUT"
 APT_LOG=$OUT/ipa-host-apt.log   # the host's apt (cpio, zstd, debootstrap); the root's goes to ipa-apt.log
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$REPO_ROOT/tests/lib.sh"
-heavy() { nice -n 19 ionice -c3 "$@"; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
 # What IPA 10.2 shells out to while it inspects, looks up, writes a whole-disk image and a config drive
 # (hardware.py, disk_utils.py, partition_utils.py, qemu_img.py, extensions/standby.py), by package:
@@ -90,13 +89,7 @@ FORCED=(python3-tooz ironic-python-agent)
 # but English, udev's hwdb sources (IPA reads udev properties from rules, not the hwdb), the qemu tools but
 # qemu-img, and every kernel module a virtio VM does not need): the kernel's postinst then runs depmod over
 # what is left, so modules.dep stays true.
-DPKG_EXCLUDES='path-exclude=/usr/share/doc/*
-path-include=/usr/share/doc/*/copyright
-path-exclude=/usr/share/man/*
-path-exclude=/usr/share/info/*
-path-exclude=/usr/share/locale/*
-path-include=/usr/share/locale/locale.alias
-path-exclude=/usr/share/lintian/*
+DPKG_EXCLUDES="$BASE_DPKG_EXCLUDES
 path-exclude=/usr/share/bash-completion/*
 path-exclude=/usr/share/zsh/*
 path-exclude=/usr/share/fish/*
@@ -113,7 +106,7 @@ path-exclude=/usr/bin/qemu-storage-daemon
 path-exclude=/lib/firmware/*
 path-exclude=/usr/lib/firmware/*
 path-exclude=/lib/modules/*/kernel/*
-path-exclude=/usr/lib/modules/*/kernel/*'
+path-exclude=/usr/lib/modules/*/kernel/*"
 # kept: virtio, disks (scsi/ata/nvme for other qemu disk models), filesystems for images and config
 # drives, md/dm, ipmi, a few NICs, vlan/packet, crypto and lib helpers those pull in
 KEEP_MODULES=(
@@ -158,16 +151,8 @@ build_root() {
   t0=$(date +%s)
   apt_ensure debootstrap
   # a changed package list or exclude list: start over, the excludes only act on what dpkg unpacks next
-  safe_rm_root
-  mkdir -p "$ROOT"
-  log "debootstrap $SUITE (minbase) into $ROOT (log: build/metal/ipa-debootstrap.log)"
-  heavy debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$OUT/ipa-debootstrap.log" 2>&1 ||
-    die "debootstrap failed: see build/metal/ipa-debootstrap.log"
-  dpkg_excludes >"$ROOT/etc/dpkg/dpkg.cfg.d/90-metalkit-ramdisk"
-  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-  # no daemon starts from a postinst in the chroot
-  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"; chmod +x "$ROOT/usr/sbin/policy-rc.d"
-  mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+  umount_root
+  bootstrap_root "$ROOT" "$OUT/ipa-debootstrap.log" "$(dpkg_excludes)"
   log "apt-get install ${#PKGS[@]}+${#IPA_PY_DEPS[@]} packages, dpkg -i ${FORCED[*]} into the root (log: build/metal/ipa-apt.log)"
   # INITRD=No: the kernel's postinst hook makes no initramfs-tools initrd (this root is the initramfs)
   if ! heavy chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive INITRD=No \
@@ -181,11 +166,9 @@ build_root() {
   umount_root
   # what was unpacked before the excludes existed (debootstrap's packages), what apt keeps, and IPA's unit
   # tests (removed here, not excluded: its postinst byte-compiles them)
-  rm -rf "$ROOT"/usr/lib/python3/dist-packages/{ironic_python_agent,tooz}/tests "$ROOT"/usr/share/man \
-    "$ROOT"/usr/share/info "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/* "$ROOT"/var/cache/debconf/*-old \
+  strip_root "$ROOT"
+  rm -rf "$ROOT"/usr/lib/python3/dist-packages/{ironic_python_agent,tooz}/tests "$ROOT"/var/cache/debconf/*-old \
     "$ROOT"/var/log/*.log "$ROOT"/boot/initrd.img-*
-  find "$ROOT/usr/share/doc" -mindepth 2 -maxdepth 2 ! -name copyright -exec rm -rf {} +
-  find "$ROOT/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
   find "$ROOT/usr/lib/modules" -type d -empty -delete   # the excluded modules' directories
   echo "$want" >"$ROOT/.metalkit-ipa-root"
   log "IPA root built in $(($(date +%s) - t0)) s ($(du -sh "$ROOT" | cut -f1))"
