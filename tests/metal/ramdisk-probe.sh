@@ -54,11 +54,12 @@ for p in "$API_PORT" "$AGENT_PORT"; do tcp_up "$p" && die "127.0.0.1:$p is taken
 
 QEMU_PID='' API_PID=''
 cleanup() {
-  # ours only, by pid
-  [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
-  [ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null
+  local rc=$?
+  # ours only, by pid; `wait` on a killed child returns 143, which errexit would make the probe's status
+  if [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null; then wait "$QEMU_PID" 2>/dev/null || true; fi
+  if [ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null; then wait "$API_PID" 2>/dev/null || true; fi
   rm -f "$D/disk.qcow2"
-  return 0
+  exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
