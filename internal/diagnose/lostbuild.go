@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -47,18 +48,7 @@ func ScheduledTo(ctx context.Context, placement *gophercloud.ServiceClient, id s
 
 // LostBuildText says what an unclaimed, scheduled server means.
 func LostBuildText(name string, providers []string) string {
-	return "the scheduler placed server " + name + " (Placement holds its allocation on " + joinComma(providers) +
+	return "the scheduler placed server " + name + " (Placement holds its allocation on " + strings.Join(providers, ", ") +
 		") but no nova-compute took it: its build request was lost on the way, as when RabbitMQ restarts mid-build" +
 		" (or nova-compute is still busy with other builds)"
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }

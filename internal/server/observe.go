@@ -402,12 +402,13 @@ func lostBuild(ctx context.Context, c Clients, d Desired, list []servers.Server)
 		return ""
 	}
 	s := list[0]
-	if !diagnose.Unclaimed(&s) || time.Since(s.Created) < diagnose.LostBuildAfter {
+	age := time.Since(s.Created)
+	if !diagnose.Unclaimed(&s) || age < diagnose.LostBuildAfter {
 		return ""
 	}
 	to, err := diagnose.ScheduledTo(ctx, c.Placement, s.ID)
 	if err != nil || len(to) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s (created %s ago)", diagnose.LostBuildText(s.Name, to), time.Since(s.Created).Round(time.Second))
+	return fmt.Sprintf("%s (created %s ago)", diagnose.LostBuildText(s.Name, to), age.Round(time.Second))
 }
