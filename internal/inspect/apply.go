@@ -248,7 +248,7 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 			return nodes.ChangeProvisionState(ctx, e.Client, r.Node.UUID, nodes.ProvisionStateOpts{Target: target}).ExtractErr()
 		})
 		if err != nil {
-			return e.requestError(r, step, err)
+			return e.requestError(ctx, r, step, err)
 		}
 		r.Steps = append(r.Steps, step)
 		if step.Action == ActInspect {
@@ -288,7 +288,7 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 			return err
 		})
 		if err != nil {
-			return e.requestError(r, step, err)
+			return e.requestError(ctx, r, step, err)
 		}
 		r.Steps = append(r.Steps, step)
 		after := FromIronic(updated)
@@ -296,7 +296,7 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 		if after.Reservation != "" {
 			// The update's own lock, still held as Ironic answered: not another operation.
 			if _, err := e.poll(ctx, r, func(n Node) bool { return n.Reservation == "" }); err != nil {
-				return e.timeoutError(r, step, "lock released", err)
+				return e.timeoutError(ctx, r, step, "lock released", err)
 			}
 		}
 		return nil
@@ -306,12 +306,12 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 			return nodes.ChangePowerState(ctx, e.Client, r.Node.UUID, nodes.PowerStateOpts{Target: nodes.PowerOff}).ExtractErr()
 		})
 		if err != nil {
-			return e.requestError(r, step, err)
+			return e.requestError(ctx, r, step, err)
 		}
 		r.Steps = append(r.Steps, step)
 		final, err := e.poll(ctx, r, func(n Node) bool { return n.TargetPowerState == "" && n.Reservation == "" })
 		if err != nil {
-			return e.timeoutError(r, step, PowerOff, err)
+			return e.timeoutError(ctx, r, step, PowerOff, err)
 		}
 		if final.PowerState != PowerOff {
 			return &StepError{Node: label, Action: step.Action, State: final.PowerState, Want: PowerOff,
@@ -326,14 +326,14 @@ func (e *Engine) do(ctx context.Context, r *NodeResult, step Step) error {
 // requestError classifies a refused request: a 4xx other than a lock or a
 // conflict is Ironic saying no (wrong state, driver cannot inspect, ...),
 // which no retry changes.
-func (e *Engine) requestError(r *NodeResult, step Step, err error) error {
+func (e *Engine) requestError(ctx context.Context, r *NodeResult, step Step, err error) error {
 	described := openstack.Describe(err, "")
 	se := &StepError{Node: r.Node.Label(), Action: step.Action, State: r.Node.ProvisionState, Want: step.To, cause: described}
 	var apiErr *openstack.APIError
 	if errors.As(described, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusConflict {
 		se.Permanent = true
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		se.TimedOut, se.cause = true, nil
 	}
 	return se
@@ -384,13 +384,13 @@ func (e *Engine) waitUnlocked(ctx context.Context, r *NodeResult, action Action)
 func (e *Engine) waitStable(ctx context.Context, r *NodeResult, step Step) (Node, error) {
 	final, err := e.poll(ctx, r, func(n Node) bool { return !n.Busy() })
 	if err != nil {
-		return final, e.timeoutError(r, step, step.To, err)
+		return final, e.timeoutError(ctx, r, step, step.To, err)
 	}
 	return final, nil
 }
 
-func (e *Engine) timeoutError(r *NodeResult, step Step, want string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+func (e *Engine) timeoutError(ctx context.Context, r *NodeResult, step Step, want string, err error) error {
+	if ctx.Err() != nil {
 		return &StepError{Node: r.Node.Label(), Action: step.Action, State: r.Node.ProvisionState, Want: want,
 			TimedOut: true, LastError: openstack.Scrub(r.Node.LastError)}
 	}

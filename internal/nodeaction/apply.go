@@ -2,7 +2,6 @@ package nodeaction
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -117,7 +116,7 @@ func waitPower(ctx context.Context, client *gophercloud.ServiceClient, uuid, lab
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil {
 		still := "unknown"
 		if last != nil {
 			still = fmt.Sprintf("%q", last.PowerState)

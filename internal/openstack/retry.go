@@ -62,13 +62,16 @@ type retrier struct {
 }
 
 func (r *retrier) retry(ctx context.Context, method, url string, opts *gophercloud.RequestOpts, err error, failCount uint) error {
-	why, ok := transient(method, err)
-	if !ok {
-		if failCount > 1 && isTimeout(err) {
+	if ctx.Err() != nil {
+		if failCount > 1 {
 			// The context ended during a retry, not during the wait before
 			// it: still say that retries happened and what stopped them.
-			return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(err)}
+			return &RetriesExhaustedError{Err: err, Attempts: failCount, Reason: stopReason(ctx.Err())}
 		}
+		return err
+	}
+	why, ok := transient(method, err)
+	if !ok {
 		return err
 	}
 	limit := uint(r.policy.MaxAttempts)
@@ -132,7 +135,8 @@ func (r *retrier) backoff(failCount uint, err error) time.Duration {
 	return d
 }
 
-// transient says whether err is worth another try, and why.
+// transient says whether err, a failure while the task's context is still
+// alive, is worth another try, and why.
 func transient(method string, err error) (string, bool) {
 	var code gophercloud.ErrUnexpectedResponseCode
 	if errors.As(err, &code) {
@@ -157,8 +161,18 @@ func transient(method string, err error) (string, bool) {
 		}
 		return "", false
 	}
-	if isTimeout(err) {
+	if errors.Is(err, context.Canceled) {
 		return "", false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Go's dial and response-header timeouts match DeadlineExceeded too;
+		// retry calls this only while the task's own context is alive, so
+		// here it is one request's bound, not the task's.
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return "connect timed out", true // nothing was sent
+		}
+		return "request timed out", idempotent(method)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		// Nothing was sent: safe whatever the method.

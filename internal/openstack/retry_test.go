@@ -376,6 +376,65 @@ func TestRetryStopsAtDeadline(t *testing.T) {
 	}
 }
 
+// firstNodesCallFails answers the first /v1/nodes call with first, and the
+// later ones as Ironic would; it counts the calls.
+func firstNodesCallFails(t *testing.T, f *fakeCloud, first func(w http.ResponseWriter, r *http.Request)) *atomic.Int32 {
+	t.Helper()
+	var calls atomic.Int32
+	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/baremetal/v1/nodes" {
+			return false
+		}
+		drain(r)
+		if calls.Add(1) == 1 {
+			first(w, r)
+			return true
+		}
+		status := 200
+		if r.Method == "POST" {
+			status = 201
+		}
+		writeJSON(w, status, map[string]any{"nodes": []any{map[string]any{"uuid": "u-1", "name": "node-1"}}, "uuid": "u-1", "name": "node-1"})
+		return true
+	}
+	return &calls
+}
+
+// A response slower than api_timeout is one request's timeout, not the
+// task's: a GET is tried again (Go's header timeout matches
+// context.DeadlineExceeded, which once read as "the task is out of time"),
+// a POST is not (it may have acted).
+func TestRetryResponseHeaderTimeout(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		t.Run(method, func(t *testing.T) {
+			isolate(t)
+			f := newFakeCloud(t)
+			f.requireToken = false
+			calls := firstNodesCallFails(t, f, func(_ http.ResponseWriter, r *http.Request) {
+				<-r.Context().Done() // held until the client gives up
+			})
+			c, err := Connect(context.Background(), Options{AuthType: "none", Auth: Auth{Endpoint: f.url("/baremetal")},
+				Retry: fastRetry, APITimeout: 200 * time.Millisecond})
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			bm, err := c.Baremetal(ctx)
+			require.NoError(t, err)
+			if method == "GET" {
+				_, err = nodes.List(bm, nil).AllPages(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, int32(2), calls.Load())
+			} else {
+				_, err = nodes.Create(ctx, bm, nodes.CreateOpts{Name: "n"}).Extract()
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "timeout awaiting response headers")
+				assert.Equal(t, int32(1), calls.Load())
+			}
+			assert.NoError(t, ctx.Err())
+		})
+	}
+}
+
 // A streamed body is rewound before it is sent again; one that cannot
 // rewind is not retried.
 func TestRetryRewindsBody(t *testing.T) {
@@ -540,7 +599,11 @@ func TestTransientClassification(t *testing.T) {
 		{"reset GET", "GET", opErr(syscall.ECONNRESET), true},
 		{"reset PATCH", "PATCH", opErr(syscall.ECONNRESET), false},
 		{"EOF DELETE", "DELETE", &url.Error{Op: "Delete", URL: "u", Err: io.EOF}, true},
-		{"deadline", "GET", fmt.Errorf("x: %w", context.DeadlineExceeded), false},
+		// retry asks only while the task's context is alive: a deadline
+		// here is one request's (api_timeout, the dial timeout).
+		{"request deadline GET", "GET", fmt.Errorf("x: %w", context.DeadlineExceeded), true},
+		{"request deadline POST", "POST", fmt.Errorf("x: %w", context.DeadlineExceeded), false},
+		{"dial timeout POST", "POST", &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("i/o timeout: %w", context.DeadlineExceeded)}}, true},
 		{"canceled", "GET", context.Canceled, false},
 		{"409 locked", "PATCH", code(409, `{"error_message": "{\"faultstring\": \"Node x is locked by host y\"}"}`), true},
 		{"409 MAC exists", "POST", code(409, `{"error_message": "{\"faultstring\": \"A port with MAC address 52:54:00:00:00:01 already exists.\"}"}`), false},
@@ -620,28 +683,14 @@ func TestBodyCutMidwayIsRetriedForGET(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			isolate(t)
 			f := newFakeCloud(t)
-			var calls atomic.Int32
-			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
-				if r.URL.Path != "/baremetal/v1/nodes" {
-					return false
-				}
-				drain(r)
-				if calls.Add(1) == 1 {
-					w.Header().Set("Content-Type", "application/json")
-					w.Header().Set("Content-Length", "4000")
-					w.WriteHeader(http.StatusOK)
-					_, _ = io.WriteString(w, `{"nodes": [{"uuid": "u-1", "name": "node-`)
-					http.NewResponseController(w).Flush()
-					resetConnection(t, w)
-					return true
-				}
-				status := 200
-				if r.Method == "POST" {
-					status = 201
-				}
-				writeJSON(w, status, map[string]any{"nodes": []any{map[string]any{"uuid": "u-1", "name": "node-1"}}, "uuid": "u-1", "name": "node-1"})
-				return true
-			}
+			calls := firstNodesCallFails(t, f, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", "4000")
+				w.WriteHeader(http.StatusOK)
+				_, _ = io.WriteString(w, `{"nodes": [{"uuid": "u-1", "name": "node-`)
+				http.NewResponseController(w).Flush()
+				resetConnection(t, w)
+			})
 			c := standalone(t, f, fastRetry)
 			bm, err := c.Baremetal(context.Background())
 			require.NoError(t, err)

@@ -122,11 +122,11 @@ func WaitNodeProvisionState(ctx context.Context, client *gophercloud.ServiceClie
 		return false, nil
 	})
 	var se *StateError
-	if err == nil || errors.As(err, &se) || last == nil || !isTimeout(err) {
+	if err == nil || errors.As(err, &se) || last == nil || ctx.Err() == nil {
 		return last, err
 	}
 	return last, &StateError{Kind: "node", Name: nodeName(last, node), State: last.ProvisionState, Target: target,
-		Detail: Scrub(last.LastError), TimedOut: true, cause: ctxCause(err)}
+		Detail: Scrub(last.LastError), TimedOut: true, cause: ctx.Err()}
 }
 
 // WaitServerStatus polls a Nova server until its status is target ("ACTIVE",
@@ -157,11 +157,11 @@ func WaitServerStatus(ctx context.Context, client *gophercloud.ServiceClient, id
 		return false, nil
 	})
 	var se *StateError
-	if err == nil || errors.As(err, &se) || last == nil || !isTimeout(err) {
+	if err == nil || errors.As(err, &se) || last == nil || ctx.Err() == nil {
 		return last, err
 	}
 	return last, &StateError{Kind: "server", Name: serverName(last, id), State: last.Status, Target: target,
-		Detail: faultText(last.Fault), TimedOut: true, cause: ctxCause(err)}
+		Detail: faultText(last.Fault), TimedOut: true, cause: ctx.Err()}
 }
 
 func faultText(f servers.Fault) string {
@@ -173,17 +173,6 @@ func faultText(f servers.Fault) string {
 		msg = fmt.Sprintf("%s (code %d)", msg, f.Code)
 	}
 	return Scrub(msg)
-}
-
-func isTimeout(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-}
-
-func ctxCause(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return context.Canceled
-	}
-	return context.DeadlineExceeded
 }
 
 func nodeName(n *nodes.Node, fallback string) string {

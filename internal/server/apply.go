@@ -307,7 +307,9 @@ func waitActive(ctx context.Context, c Clients, d Desired, o Observed, id string
 	if err == nil && last.Status == "ACTIVE" {
 		return nil
 	}
-	if err != nil && (last == nil || !errors.Is(err, context.DeadlineExceeded)) {
+	// The task's deadline, not an error that only looks like one (Go's dial
+	// and header timeouts match context.DeadlineExceeded too).
+	if err != nil && (last == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 		return err
 	}
 	// ERROR, or still building when the time ran out: do the operator's homework.

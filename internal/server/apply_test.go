@@ -31,8 +31,14 @@ func cloud(t *testing.T) (*fakecloud.Cloud, Clients) {
 	t.Helper()
 	fc := fakecloud.New(t, recorded)
 	fc.AddBasics()
+	return fc, clients(t, fc.CloudConfig())
+}
+
+// clients connects to the fake cloud described by cfg (its CloudConfig).
+func clients(t *testing.T, cfg map[string]any) Clients {
+	t.Helper()
 	ctx := context.Background()
-	conn, err := openstack.Connect(ctx, openstack.Options{CloudConfig: fc.CloudConfig(),
+	conn, err := openstack.Connect(ctx, openstack.Options{CloudConfig: cfg,
 		Retry: openstack.RetryPolicy{MaxAttempts: 10, BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	require.NoError(t, err)
 	var c Clients
@@ -46,7 +52,7 @@ func cloud(t *testing.T) (*fakecloud.Cloud, Clients) {
 	require.NoError(t, err)
 	c.Placement, err = conn.Placement(ctx)
 	require.NoError(t, err)
-	return fc, c
+	return c
 }
 
 func want(flavor string) Desired {
@@ -134,6 +140,55 @@ func TestTimeoutWhileBuildingIsDiagnosed(t *testing.T) {
 	assert.Contains(t, err.Error(), "is still BUILD after the timeout")
 	require.NotNil(t, out.Diagnosis)
 	assert.Equal(t, diagnose.CauseTimeout, out.Diagnosis.Cause)
+}
+
+// A Nova too slow to answer within api_timeout is not the task running
+// out of time, though Go's header timeout matches context.DeadlineExceeded:
+// a few slow polls are retried, and when they never end the task fails
+// with that error, not "still BUILD after the timeout".
+func TestSlowNovaIsNotTheTaskTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		held int
+		want string // "": the server lands
+	}{
+		{"a few slow polls", 3, ""},
+		{"never answers", 1000, "timeout awaiting response headers"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fc := fakecloud.New(t, recorded)
+			fc.AddBasics()
+			fc.BuildGets = 2
+			fc.Boot = func(s map[string]any) { fc.Land(s, goodNode) }
+			if tt.want != "" {
+				// Seen BUILD twice, then Nova stops answering.
+				fc.Boot = func(map[string]any) { fc.Hold = map[string]int{"GET /compute/v2.1/servers/": tt.held} }
+			}
+			cfg := fc.CloudConfig()
+			cfg["api_timeout"] = "0.1"
+			c := clients(t, cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			d := want("insp-scale")
+			d.Timeout = time.Minute
+			o, err := Observe(ctx, c, d)
+			require.NoError(t, err)
+			p := MakePlan(d, o)
+			require.Empty(t, p.Failure)
+			if tt.want == "" {
+				fc.Hold = map[string]int{"GET /compute/v2.1/servers/": tt.held}
+			}
+			_, err = Apply(ctx, c, d, o, p)
+			require.NoError(t, ctx.Err(), "the task had time left")
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "after the timeout")
+		})
+	}
 }
 
 func TestInterruptedDeployTakesItsServerBack(t *testing.T) {

@@ -49,6 +49,9 @@ type Cloud struct {
 	// FailAfter is Fail for calls that are carried out first: Nova failing
 	// after its database commit, so a retry meets what the first call did.
 	FailAfter map[string]int
+	// Hold leaves the next calls matching "METHOD path-prefix" unanswered
+	// until the client gives up, count times: a service too busy to answer.
+	Hold map[string]int
 	// DropDeletes answers that many server DELETEs 204 and forgets them,
 	// as Nova does when its database is locked.
 	DropDeletes int
@@ -155,6 +158,13 @@ func (c *Cloud) Node(name string) map[string]any {
 }
 
 func (c *Cloud) serve(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	held := takeFailure(c.Hold, r)
+	c.mu.Unlock()
+	if held {
+		<-r.Context().Done()
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r.Method != http.MethodGet {
