@@ -9,6 +9,7 @@ Usage: wsgi-serve.py keystone|placement PORT -- OSLO-ARGS...   (always binds 127
 """
 import socketserver
 import sys
+import threading
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 
@@ -23,6 +24,24 @@ class Handler(WSGIRequestHandler):
         sys.stdout.flush()
 
 
+def one_writer(app):
+    """Serve requests that may write (anything but GET/HEAD/OPTIONS) one at a time.
+
+    Keystone's database here is SQLite, which takes one writer at a time, and oslo.db opens every transaction
+    with a deferred BEGIN: two requests that both read and then write (since 2025.1 every password
+    authentication updates the user's last_active_at) collide, and the later one fails at once with "database
+    is locked" (HTTP 500), whatever the busy timeout. Reads, such as token validation, stay parallel.
+    """
+    lock = threading.Lock()
+
+    def serve(environ, start_response):
+        if environ.get('REQUEST_METHOD') in ('GET', 'HEAD', 'OPTIONS'):
+            return app(environ, start_response)
+        with lock:
+            return list(app(environ, start_response))  # the whole answer, so its transaction ends inside the lock
+    return serve
+
+
 def main():
     kind, port = sys.argv[1], int(sys.argv[2])
     rest = sys.argv[3:]
@@ -31,7 +50,7 @@ def main():
     sys.argv = [sys.argv[0]] + rest  # oslo.config reads --config-file from sys.argv
     if kind == 'keystone':
         from keystone.server.wsgi import initialize_public_application
-        app = initialize_public_application()
+        app = one_writer(initialize_public_application())
     elif kind == 'placement':
         from placement.wsgi import init_application
         app = init_application()
