@@ -25,7 +25,7 @@ endif
 
 
 .PHONY: quality
-.PHONY: all deps build docs collection install test unit integration chaos lint bench demo demo-cold demo-clean sanity ansible-lint molecule services-up services-down clean ansible-lane lane-2025.1
+.PHONY: all deps build docs collection install test unit integration chaos lint bench demo demo-cold demo-clean sanity ansible-lint molecule services-up services-down clean ansible-lane lane-2025.1 root-2025.1-bg
 
 all: build
 
@@ -102,7 +102,7 @@ deps:
 
 ## test: everything CI runs: the Zed + ansible-core 2.14 lane (integration, fault matrix, quality, demo), then
 ## the 2025.1 + ansible-core 2.19 lane (lane-2025.1); either lane failing to start fails the run
-test: deps lint unit integration chaos quality demo lane-2025.1
+test: deps root-2025.1-bg lint unit integration chaos quality demo lane-2025.1
 
 ## ansible-lane: the ansible-core of $(ANSIBLE) on PATH, checked (a lane that cannot start fails the run)
 ansible-lane:
@@ -111,10 +111,16 @@ ifeq ($(ANSIBLE),2.19)
 endif
 	@v=$$(ansible-playbook --version | sed -n '1s/.*\[core \(.*\)\]/\1/p'); case $$v in $(ANSIBLE).*) echo "ansible-core $$v: $$(command -v ansible-playbook)";; *) echo "ansible-playbook is core '$$v', not $(ANSIBLE)" >&2; exit 1;; esac
 
+## root-2025.1-bg: start building the 2025.1 lane's Debian 13 root in the background (make test: while the Zed
+## lane runs; lane-2025.1 waits for it and fails if it failed)
+root-2025.1-bg: deps
+	@tests/services/root.sh build-bg
+
 ## lane-2025.1: the integration suite, the fault matrix, the molecule scenario and the demo on OpenStack
 ## 2025.1 (Debian 13's packages) with ansible-core 2.19; the Zed services are stopped first, the lane's after
 lane-2025.1:
 	@tests/services/down.sh
+	@tests/services/root.sh wait-bg
 	$(MAKE) RELEASE=2025.1 ANSIBLE=2.19 integration chaos molecule demo
 	@tests/services/down.sh
 

@@ -6,6 +6,8 @@
 #
 # Usage: root.sh build     debootstrap the root once, cached under build/.root-2025.1 (rebuilt when the
 #                          package list below changes)
+#        root.sh build-bg  start `build` in the background and return (make test: the root is built while the
+#                          Zed lane runs); root.sh wait-bg waits for it, shows its log, fails if it failed
 #        root.sh mount     bind the checkout into the root at its own path, plus /proc /sys /dev
 #        root.sh run CMD   run a shell command in the root (mounting first), with SERVICES_DIR and
 #                          RELEASE passed through
@@ -107,10 +109,35 @@ do_build() {
   log "Debian 13 root built in $(($(date +%s) - t0)) s"
 }
 
+BG=$REPO_ROOT/build/root-2025.1-bg
+do_build_bg() {
+  mkdir -p "$(dirname "$BG")"; rm -f "$BG.rc"
+  # its own session, so the make recipe that starts it can end; the exit status lands in $BG.rc
+  # shellcheck disable=SC2016 # $0 and $1 are the inner shell's
+  setsid bash -c '"$0" build >"$1.log" 2>&1; echo $? >"$1.rc"' "$HERE/root.sh" "$BG" </dev/null >/dev/null 2>&1 &
+  echo $! >"$BG.pid"
+  log "building the Debian 13 root in the background (pid $!, log build/root-2025.1-bg.log)"
+}
+do_wait_bg() {
+  local pid rc t0
+  [ -e "$BG.pid" ] || return 0   # none started: up.sh builds the root itself when it needs to
+  pid=$(cat "$BG.pid"); t0=$(date +%s)
+  while [ ! -e "$BG.rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+  rm -f "$BG.pid"
+  sed 's/^/[root build] /' "$BG.log" 2>/dev/null || true
+  # no status: it was stopped before it ended (an interrupted make): up.sh builds the root itself
+  [ -e "$BG.rc" ] || { log "the background build of the root did not finish: the lane builds it"; return 0; }
+  rc=$(cat "$BG.rc")
+  [ "$rc" = 0 ] || die "the background build of the Debian 13 root failed (exit status $rc; log: build/root-2025.1-bg.log)"
+  log "Debian 13 root ready (waited $(($(date +%s) - t0)) s for the background build)"
+}
+
 case ${1:-} in
   build) do_build ;;
+  build-bg) do_build_bg ;;
+  wait-bg) do_wait_bg ;;
   mount) do_mount ;;
   umount) do_umount ;;
   run) shift; do_mount; inroot "$*" ;;
-  *) die "usage: root.sh build|mount|run CMD|umount" ;;
+  *) die "usage: root.sh build|build-bg|wait-bg|mount|run CMD|umount" ;;
 esac
