@@ -550,6 +550,43 @@ func TestChaosRabbitMQKilledMidBoot(t *testing.T) {
 		failed: `no nova-compute took it|went to ERROR`, timeout: 150}.run(t)
 }
 
+// ---------------------------------------------------------------- slow network
+
+// This cell waits for its node in Placement, so it runs (Go runs a file's tests
+// in order) before the cells that enroll tens of nodes in the main Ironic:
+// nova-compute records every node it sees and, once the cell deletes them,
+// removes each orphan, one by one (1.5 s apiece on 2025.1), and meanwhile
+// reports no new node (206 s instead of 10 s measured after the Keystone cell).
+// 250 ms each way on every service (500 ms or more per call): the whole
+// flow still finishes, slower, and reruns unchanged.
+func TestChaosLatency500ms(t *testing.T) {
+	b, flavor, image, ns := chaosServers(t, "chaos-lat", 1)
+	chaos := newChaosBed(t, -1)
+	chaos.every(func(name string) error { return chaos.layer.Latency(name, 250*time.Millisecond, 0) })
+	c := enrIronic(t, "local")
+	const prefix = "chaos-lat-"
+	deleteNodesNamed(t, c, prefix)
+	enrCleanup(t, c, prefix)
+	list := chaosNodes(prefix, 5, 5)
+	names := []string{b.name("s0")}
+	b.cleanupServer(names[0])
+	enroll, extra := enrollTask(t, "local", list, 5)
+	play := playbook(enroll + fleetTask(image, flavor, names, ""))
+	faulted, took := timed(func() *PlaybookRun { return RunPlaybook(t, play, chaos.env, extra...) })
+	require.Equal(t, 0, faulted.ExitCode, faulted.Why())
+	assertEnrolled(t, c, prefix, list)
+	assertServersConverged(t, b, names, ns)
+	AssertNoSecret(t, faulted, chaos.secret)
+	rerun, rerunTook := timed(func() *PlaybookRun { return RunPlaybook(t, play, chaos.env, extra...) })
+	require.Equal(t, 0, rerun.ExitCode, rerun.Why())
+	assert.Equal(t, 0, rerun.ChangedCount(), "a slow network changes nothing on the rerun")
+	recordCell(t, chaosRow{Cell: "enroll 5 nodes + boot 1 server", Fault: "+250 ms each way on every service",
+		Faulted: fmt.Sprintf("survived: %s; %s", faulted.Task(t, "enroll").Msg(), faulted.Task(t, "boot").Msg()), FaultedSeconds: took,
+		Retries: "none", Rerun: "2 tasks unchanged", RerunSeconds: rerunTook})
+}
+
+// ---------------------------------------------------------------- Keystone
+
 // Keystone killed while ironic_enroll works on the main Ironic (Keystone
 // auth) and started again: Ironic's token cache and the module's token
 // carry the task.
@@ -578,35 +615,7 @@ func TestChaosKeystoneKilledMidEnroll(t *testing.T) {
 		Notes: fmt.Sprintf("Keystone back in %.1f s", down.Seconds())})
 }
 
-// ---------------------------------------------------------------- slow network, short tokens
-
-// 250 ms each way on every service (500 ms or more per call): the whole
-// flow still finishes, slower, and reruns unchanged.
-func TestChaosLatency500ms(t *testing.T) {
-	b, flavor, image, ns := chaosServers(t, "chaos-lat", 1)
-	chaos := newChaosBed(t, -1)
-	chaos.every(func(name string) error { return chaos.layer.Latency(name, 250*time.Millisecond, 0) })
-	c := enrIronic(t, "local")
-	const prefix = "chaos-lat-"
-	deleteNodesNamed(t, c, prefix)
-	enrCleanup(t, c, prefix)
-	list := chaosNodes(prefix, 5, 5)
-	names := []string{b.name("s0")}
-	b.cleanupServer(names[0])
-	enroll, extra := enrollTask(t, "local", list, 5)
-	play := playbook(enroll + fleetTask(image, flavor, names, ""))
-	faulted, took := timed(func() *PlaybookRun { return RunPlaybook(t, play, chaos.env, extra...) })
-	require.Equal(t, 0, faulted.ExitCode, faulted.Why())
-	assertEnrolled(t, c, prefix, list)
-	assertServersConverged(t, b, names, ns)
-	AssertNoSecret(t, faulted, chaos.secret)
-	rerun, rerunTook := timed(func() *PlaybookRun { return RunPlaybook(t, play, chaos.env, extra...) })
-	require.Equal(t, 0, rerun.ExitCode, rerun.Why())
-	assert.Equal(t, 0, rerun.ChangedCount(), "a slow network changes nothing on the rerun")
-	recordCell(t, chaosRow{Cell: "enroll 5 nodes + boot 1 server", Fault: "+250 ms each way on every service",
-		Faulted: fmt.Sprintf("survived: %s; %s", faulted.Task(t, "enroll").Msg(), faulted.Task(t, "boot").Msg()), FaultedSeconds: took,
-		Retries: "none", Rerun: "2 tasks unchanged", RerunSeconds: rerunTook})
-}
+// ---------------------------------------------------------------- short tokens
 
 // Keystone issuing 20-second tokens: a task that outlives its token gets a
 // 401, authenticates again and goes on.
