@@ -76,8 +76,11 @@ unit:
 	go test ./...
 
 ## integration: real services on loopback + real ansible-playbook
+# The internal packages that hold integration tests (a //go:build integration file): the others' tests are
+# `make unit`'s, and running them again here would only take CPU from the services. GOTESTFLAGS: e.g. -v.
+INTEGRATION_PKGS = $(sort $(patsubst %/,./%,$(dir $(shell grep -rl --include='*_test.go' '^//go:build integration' internal))))
 integration: collection services-up ansible-lane
-	go test -tags integration -count=1 -timeout 60m -skip '^TestChaos' ./tests/integration/... ./internal/...
+	go test -tags integration -count=1 -timeout 60m $(GOTESTFLAGS) -skip '^TestChaos' ./tests/integration/... $(INTEGRATION_PKGS)
 
 ## chaos: the fault matrix (tests/integration/chaos_test.go), alone: it kills and restarts the services
 chaos: collection services-up ansible-lane
