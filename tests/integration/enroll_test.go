@@ -61,8 +61,9 @@ func enrCleanup(t *testing.T, c *gophercloud.ServiceClient, prefix string) {
 func enrBMC(t *testing.T, count int) []int {
 	t.Helper()
 	if _, err := exec.LookPath("ipmitool"); err != nil {
-		t.Fatal("ipmitool is needed (tests/services/up.sh installs it)")
+		t.Fatal("ipmitool is needed (make deps installs it)")
 	}
+	lastLog := ""
 	for base := 6240; base < 6300; base += count {
 		var portArgs []string
 		var ps []int
@@ -100,12 +101,13 @@ func enrBMC(t *testing.T, count int) []int {
 		}
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
+		out, _ := os.ReadFile(filepath.Join(dir, "bmc.log"))
+		lastLog = string(out)
 		if !died {
-			out, _ := os.ReadFile(filepath.Join(dir, "bmc.log"))
-			t.Fatalf("BMC emulator on udp %v does not answer ipmitool; its log:\n%s", ps, out)
+			t.Fatalf("BMC emulator on udp %v does not answer ipmitool; its log:\n%s", ps, lastLog)
 		}
 	}
-	t.Fatal("could not start a BMC emulator on udp 127.0.0.1:6240-6299")
+	t.Fatalf("could not start a BMC emulator on udp 127.0.0.1:6240-6299; the last one's log:\n%s", lastLog)
 	return nil
 }
 
