@@ -74,11 +74,15 @@ APT_LOG=$SERVICES_DIR/apt.log
 # ---------------------------------------------------------------- processes
 # A pid file holds one pid; <name>.pid.start holds its start time (field 22 of /proc/PID/stat) so a
 # recycled pid is never mistaken for ours (and never killed by down.sh).
+# A service killed by the fault matrix is reaped by this machine's init, not by us: until then it is a zombie,
+# which kill -0 still finds. A zombie is dead (up.sh must start the service again).
 starttime() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
+zombie() { local st; st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; st=${st##*) }; [ "${st%% *}" = Z ]; }
 alive() { # PIDFILE
   local p st
   [ -s "$1" ] || return 1
   p=$(cat "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
+  ! zombie "$p" || return 1
   [ -s "$1.start" ] || return 0
   st=$(starttime "$p"); [ "$st" = "$(cat "$1.start")" ]
 }
