@@ -47,7 +47,6 @@ type fakeCloud struct {
 	headers   []http.Header
 	hook      func(w http.ResponseWriter, r *http.Request) bool
 	nodeSteps []map[string]any // successive node GET answers (last repeats)
-	srvSteps  []any            // successive server GET answers: map or int status
 }
 
 func newFakeCloud(t testing.TB) *fakeCloud {
@@ -162,23 +161,7 @@ func (f *fakeCloud) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "GET" && path == "/compute/v2.1/flavors/detail":
 		writeJSON(w, 200, map[string]any{"flavors": []any{map[string]any{"id": "f1", "name": "baremetal", "ram": 1024, "vcpus": 1, "disk": 10}}})
 	case r.Method == "GET" && strings.HasPrefix(path, "/compute/v2.1/servers/"):
-		f.mu.Lock()
-		var s any
-		if len(f.srvSteps) > 0 {
-			s = f.srvSteps[0]
-			if len(f.srvSteps) > 1 {
-				f.srvSteps = f.srvSteps[1:]
-			}
-		}
-		f.mu.Unlock()
-		switch s := s.(type) {
-		case int:
-			writeJSON(w, s, map[string]any{"itemNotFound": map[string]any{"code": s, "message": "Instance could not be found."}})
-		case map[string]any:
-			writeJSON(w, 200, map[string]any{"server": s})
-		default:
-			writeJSON(w, 404, map[string]any{"itemNotFound": map[string]any{"code": 404, "message": "Instance could not be found."}})
-		}
+		writeJSON(w, 404, map[string]any{"itemNotFound": map[string]any{"code": 404, "message": "Instance could not be found."}})
 	case r.Method == "GET" && path == "/placement/resource_providers":
 		writeJSON(w, 200, map[string]any{"resource_providers": []any{}})
 	case r.Method == "GET" && path == "/network/v2.0/networks":

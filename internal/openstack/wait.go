@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/baremetal/v1/nodes"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/metalkit/baremetal/internal/poll"
 )
 
@@ -129,62 +127,9 @@ func WaitNodeProvisionState(ctx context.Context, client *gophercloud.ServiceClie
 		Detail: Scrub(last.LastError), TimedOut: true, cause: ctx.Err()}
 }
 
-// WaitServerStatus polls a Nova server until its status is target ("ACTIVE",
-// "SHUTOFF", ...; "DELETED" waits for it to be gone). It stops on ERROR with
-// the server's fault.
-func WaitServerStatus(ctx context.Context, client *gophercloud.ServiceClient, id, target string, opts ...WaitOption) (*servers.Server, error) {
-	cfg := waitOptions(opts)
-	fail := append([]string{"ERROR"}, cfg.failStates...)
-	var last *servers.Server
-	err := WaitFor(ctx, cfg.interval, func(ctx context.Context) (bool, error) {
-		s, err := servers.Get(ctx, client, id).Extract()
-		if err != nil {
-			if target == "DELETED" && gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-				return true, nil
-			}
-			return false, Describe(err, "server "+id)
-		}
-		last = s
-		if cfg.observe != nil {
-			cfg.observe(s.Status)
-		}
-		switch {
-		case s.Status == target:
-			return true, nil
-		case slices.Contains(fail, s.Status):
-			return false, &StateError{Kind: "server", Name: serverName(s, id), State: s.Status, Target: target, Detail: faultText(s.Fault)}
-		}
-		return false, nil
-	})
-	var se *StateError
-	if err == nil || errors.As(err, &se) || last == nil || ctx.Err() == nil {
-		return last, err
-	}
-	return last, &StateError{Kind: "server", Name: serverName(last, id), State: last.Status, Target: target,
-		Detail: faultText(last.Fault), TimedOut: true, cause: ctx.Err()}
-}
-
-func faultText(f servers.Fault) string {
-	if f.Message == "" {
-		return ""
-	}
-	msg := f.Message
-	if f.Code != 0 {
-		msg = fmt.Sprintf("%s (code %d)", msg, f.Code)
-	}
-	return Scrub(msg)
-}
-
 func nodeName(n *nodes.Node, fallback string) string {
 	if n != nil && n.Name != "" {
 		return n.Name
-	}
-	return fallback
-}
-
-func serverName(s *servers.Server, fallback string) string {
-	if s != nil && s.Name != "" {
-		return s.Name
 	}
 	return fallback
 }

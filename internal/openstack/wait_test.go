@@ -88,55 +88,6 @@ func TestWaitNodeExtraFailState(t *testing.T) {
 	assert.ErrorContains(t, err, `reached "wait call-back"`)
 }
 
-func server(status string, fault map[string]any) map[string]any {
-	s := map[string]any{"id": "srv-1", "name": "rhcos-0", "status": status}
-	if fault != nil {
-		s["fault"] = fault
-	}
-	return s
-}
-
-func TestWaitServerStatus(t *testing.T) {
-	noValidHost := map[string]any{"code": 500, "message": "No valid host was found. There are not enough hosts available.", "created": "2024-01-01T00:00:00Z"}
-	tests := []struct {
-		name    string
-		steps   []any
-		target  string
-		wantErr string
-		final   string
-	}{
-		{"goes active", []any{server("BUILD", nil), server("BUILD", nil), server("ACTIVE", nil)}, "ACTIVE", "", "ACTIVE"},
-		{"ERROR stops with the fault", []any{server("BUILD", nil), server("ERROR", noValidHost)}, "ACTIVE",
-			`server rhcos-0: reached "ERROR" while waiting for "ACTIVE": No valid host was found. There are not enough hosts available. (code 500)`, "ERROR"},
-		{"deleted means gone", []any{server("ACTIVE", nil), server("DELETED", nil), 404}, "DELETED", "", ""},
-		{"times out", []any{server("BUILD", nil)}, "ACTIVE", `server rhcos-0: timed out waiting for "ACTIVE", still "BUILD"`, "BUILD"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			isolate(t)
-			f := newFakeCloud(t)
-			f.srvSteps = tt.steps
-			c, err := Connect(context.Background(), Options{Auth: Auth{AuthURL: f.url("/identity/v3"), Username: "admin", Password: "pw"}, Retry: fastRetry})
-			require.NoError(t, err)
-			cc, err := c.Compute(context.Background())
-			require.NoError(t, err)
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			defer cancel()
-			s, err := WaitServerStatus(ctx, cc, "srv-1", tt.target, WithInterval(5*time.Millisecond))
-			if tt.final != "" {
-				require.NotNil(t, s)
-				assert.Equal(t, tt.final, s.Status)
-			}
-			if tt.wantErr == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tt.wantErr)
-		})
-	}
-}
-
 func TestWaitFor(t *testing.T) {
 	boom := errors.New("boom")
 	tests := []struct {

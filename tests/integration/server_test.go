@@ -242,7 +242,10 @@ func (b *srvBed) cleanupServer(name string) {
 		list, _ := servers.ExtractServers(pages)
 		for _, s := range list {
 			_ = servers.Delete(ctx, b.compute, s.ID).ExtractErr()
-			_, _ = openstack.WaitServerStatus(ctx, b.compute, s.ID, "DELETED", openstack.WithInterval(500*time.Millisecond))
+			_ = openstack.WaitFor(ctx, 500*time.Millisecond, func(ctx context.Context) (bool, error) {
+				_, err := servers.Get(ctx, b.compute, s.ID).Extract()
+				return gophercloud.ResponseCodeIs(err, http.StatusNotFound), nil
+			})
 		}
 	})
 }
