@@ -76,15 +76,18 @@ APT_LOG=$SERVICES_DIR/apt.log
 # recycled pid is never mistaken for ours (and never killed by down.sh).
 # A service killed by the fault matrix is reaped by this machine's init, not by us: until then it is a zombie,
 # which kill -0 still finds. A zombie is dead (up.sh must start the service again).
-starttime() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
-zombie() { local st; st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; st=${st##*) }; [ "${st%% *}" = Z ]; }
-alive() { # PIDFILE
-  local p st
+# stat_fields PID : /proc/PID/stat from field 3 (the state) on, one per word; the command name before it may
+# hold spaces. Field N of the file is word N-2: the start time (22) is word 20.
+stat_fields() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; printf '%s\n' "${s##*) }"; }
+starttime() { local f; read -ra f <<< "$(stat_fields "$1")"; [ ${#f[@]} -ge 20 ] && echo "${f[19]}"; }
+alive() { # PIDFILE : its process exists, is no zombie and (where recorded) started when ours did
+  local p f
   [ -s "$1" ] || return 1
-  p=$(cat "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
-  ! zombie "$p" || return 1
+  p=$(cat "$1"); [ -n "$p" ] || return 1
+  read -ra f <<< "$(stat_fields "$p")"
+  [ ${#f[@]} -ge 20 ] && [ "${f[0]}" != Z ] || return 1
   [ -s "$1.start" ] || return 0
-  st=$(starttime "$p"); [ "$st" = "$(cat "$1.start")" ]
+  [ "${f[19]}" = "$(cat "$1.start")" ]
 }
 pid_of() { cat "$1" 2>/dev/null; }
 # start_bg PIDFILE LOGFILE CMD... : start CMD in its own session (process group = pid), record pid + start time
