@@ -27,8 +27,14 @@ MAIN_INSPECT=inspector IDRAC_IFACES=idrac-wsman,idrac-redfish RBAC=
 if [ "$RELEASE" = 2025.1 ]; then
   MAIN_INSPECT=agent IDRAC_IFACES=idrac-redfish RBAC='rbac_service_role_elevated_access = true'
 fi
+# Metal mode (the 2025.1 main Ironic): it also manages the emulated bare metal of tests/metal (qemu VMs behind
+# IPMI BMCs on 127.0.0.1), which really PXE-boot: boot interface ipxe, images from metal-http.py. See
+# tests/metal/IRONIC-NOTES.md for why each setting is what it is.
+METAL=; [ "$RELEASE" = 2025.1 ] && [ "$MODE" = main ] && METAL=1
+BOOT_IFACES=fake,pxe; [ -n "$METAL" ] && BOOT_IFACES=fake,pxe,ipxe
 INSPECT_IFACES=fake,no-inspect; [ "$MODE" = main ] && INSPECT_IFACES=fake,$MAIN_INSPECT,no-inspect
 NAME=$(basename "$D")
+CALLBACK_TIMEOUT=300; [ -n "$METAL" ] && CALLBACK_TIMEOUT=900
 
 # ipmitool: without it the ipmi hardware type refuses to load and the whole service dies at startup
 apt_ensure python3-ironic ipmitool curl
@@ -52,7 +58,7 @@ log_file = ironic.log
 # what current Ironic's Redfish-only idrac type uses (reads redfish_*); a node picks one with power_interface.
 enabled_hardware_types = fake-hardware,ipmi,redfish,idrac
 enabled_bios_interfaces = fake,no-bios
-enabled_boot_interfaces = fake,pxe
+enabled_boot_interfaces = $BOOT_IFACES
 enabled_console_interfaces = fake,no-console
 enabled_deploy_interfaces = fake,direct
 enabled_inspect_interfaces = $INSPECT_IFACES
@@ -83,9 +89,10 @@ dhcp_provider = none
 automated_clean = true
 # power state sync against the BMC emulator every 10 s instead of 60 s
 sync_power_state_interval = 10
-# fail fast in tests instead of waiting 30 min for a callback that never comes
-deploy_callback_timeout = 300
-clean_callback_timeout = 300
+# fail fast in tests instead of waiting 30 min for a callback that never comes (metal mode: a TCG guest
+# needs 1 to 2 min from power on to IPA's first heartbeat, more on a busy host)
+deploy_callback_timeout = $CALLBACK_TIMEOUT
+clean_callback_timeout = $CALLBACK_TIMEOUT
 
 [ipmi]
 # defaults are a 60 s retry window and 5 s between commands: far too slow for tests
@@ -131,12 +138,54 @@ INSP
 else
   printf '\n[nova]\nsend_power_notifications = false\n'
 fi
+[ -z "$METAL" ] || cat <<METALCONF
+
+[deploy]
+# what the guests fetch (qemu's NAT shows the host's 127.0.0.1 as 10.0.2.2) and where the conductor writes it
+http_url = http://10.0.2.2:$METAL_HTTP_PORT
+http_root = $D/httpboot
+# a cleaned metal node is never shredded under TCG (IPA's erase_devices_metadata still runs)
+erase_devices_priority = 0
+
+[pxe]
+tftp_root = $D/tftpboot
+tftp_master_path = $D/tftpboot/master_images
+images_path = $D/images
+instance_master_path = $D/master_images
+kernel_append_params = nofb vga=normal console=ttyS0,115200n8
+
+[agent]
+certificates_path = $D/certificates
+deploy_logs_collect = on_failure
+deploy_logs_local_path = $D/deploy-logs
+# after the image is written IPA powers the guest off itself; give a TCG guest 2 min before a hard off
+post_deploy_get_power_state_retries = 24
+command_timeout = 120
+
+[api]
+ramdisk_heartbeat_timeout = 60
+
+[conductor]
+inspect_wait_timeout = 1200
+# the IPA ramdisk (build/metal) is given as file:// URLs in driver_info
+file_url_allowed_paths = /var/lib/ironic,$REPO_ROOT/build/metal
+METALCONF
 } > "$D/ironic.conf"
 
 if [ ! -s "$D/ironic.sqlite" ]; then
   $PY -c 'import sys; sys.argv[0]="ironic-dbsync"; from ironic.cmd.dbsync import main; main()' \
     --config-file "$D/ironic.conf" create_schema >>"$D/dbsync.log" 2>&1 || fail "$NAME dbsync" "$D/dbsync.log"
   wal "$D/ironic.sqlite"
+fi
+if [ -n "$METAL" ]; then
+  mkdir -p "$D"/{httpboot,tftpboot/master_images,images,master_images,certificates,deploy-logs}
+  if ! alive "$D/metal-http.pid"; then
+    start_bg "$D/metal-http.pid" "$D/metal-http.log" $PY "$HERE/metal-http.py" "$D/httpboot" "$METAL_HTTP_PORT"
+  fi
+  # The conductor's HEAD check of http_url/agent_images/<node> (10.0.2.2, the guests' name for the host) goes to
+  # metal-http.py as a proxy request; every other call Ironic makes is to 127.0.0.1 and goes direct.
+  export http_proxy=http://127.0.0.1:$METAL_HTTP_PORT HTTP_PROXY=http://127.0.0.1:$METAL_HTTP_PORT
+  export no_proxy=127.0.0.1,localhost,::1 NO_PROXY=127.0.0.1,localhost,::1
 fi
 start_bg "$D/ironic.pid" "$D/stdout.log" $PY -c 'import sys; sys.argv[0]="ironic"; from ironic.cmd.singleprocess import main; main()' \
   --config-file "$D/ironic.conf"

@@ -21,6 +21,8 @@ IRONIC_PORT=6385 GLANCE_PORT=9292
 STANDALONE_IRONIC_PORT=${STANDALONE_IRONIC_PORT:-6388} STANDALONE_GLANCE_PORT=${STANDALONE_GLANCE_PORT:-9293}
 PLACEMENT_PORT=8778 NOVA_PORT=8774 NEUTRON_PORT=9696 RABBIT_PORT=5672 EPMD_PORT=4369 RABBIT_DIST_PORT=25672
 INSPECTOR_PORT=5050
+# metal-http.py: the emulated bare metal's boot and image files (Ironic http_root, 2025.1 lane)
+METAL_HTTP_PORT=${METAL_HTTP_PORT:-8089}
 
 log() { printf '[services %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[services %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
